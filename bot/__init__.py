@@ -1,0 +1,1 @@
+"""Allybot's platform-neutral core. Never imports Slack, Teams or HTTP libraries."""

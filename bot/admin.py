@@ -1,0 +1,91 @@
+"""Workspace configuration by admins: `config ...`."""
+
+from __future__ import annotations
+
+from bot.errors import UsageError, UserError
+from bot.events import CommandInvoked
+from bot.messages import Message, Reply, rich
+from bot.services import Services
+from bot.text import CHANNEL
+from store import workspaces as ws_store
+
+USAGE = "[allowance N | kudos-channel here|#channel|off | kudos-reactions EMOJI ...]"
+EXAMPLES = ("config allowance 3", "config kudos-channel here", "config kudos-reactions clap tada")
+
+
+class AdminService:
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    def is_admin(self, event: CommandInvoked) -> bool:
+        admins = self.s.settings.admins
+        return event.actor.id in admins or str(event.actor) in admins
+
+    async def config(self, event: CommandInvoked, args: str) -> Reply:
+        if not self.is_admin(event):
+            raise UserError(
+                "Only workspace admins can change settings (admins are listed in ALLYBOT_ADMINS)."
+            )
+        ws_id = await self.s.directory.workspace_id(event.workspace)
+        now = self.s.clock.now()
+        key, _, value = args.strip().partition(" ")
+        key, value = key.lower(), value.strip()
+        async with self.s.db.transaction() as session:
+            if key == "":
+                pass
+            elif key == "allowance":
+                if not value.isdigit() or not 1 <= int(value) <= 1000:
+                    raise UsageError(
+                        f"“{value}” is not a valid allowance; expected a whole number from 1 to "
+                        "1000, e.g. config allowance 5"
+                    )
+                await ws_store.set_kudos_allowance(session, ws_id, int(value), now)
+            elif key == "kudos-channel":
+                await ws_store.set_kudos_channel(session, ws_id, _channel(value, event), now)
+            elif key == "kudos-reactions":
+                names = [v.strip(":, ") for v in value.split()]
+                names = [n for n in names if n]
+                if not names:
+                    raise UsageError("Name at least one reaction, e.g. config kudos-reactions clap")
+                await ws_store.set_kudos_reactions(session, ws_id, names)
+            else:
+                raise UsageError(f"Unknown setting “{key}”.\nUsage: config {USAGE}")
+            settings = await ws_store.get_settings(session, ws_id)
+            reactions = await ws_store.get_kudos_reactions(session, ws_id)
+        allowance = (
+            settings.kudos_daily_allowance
+            if settings and settings.kudos_daily_allowance
+            else self.s.settings.kudos_daily_allowance
+        )
+        channel = settings.kudos_channel if settings and settings.kudos_channel else "off"
+        if not reactions:
+            reactions = (
+                self.s.settings.teams_kudos_reactions
+                if event.workspace.platform == "teams"
+                else self.s.settings.kudos_reactions
+            )
+        return Reply(
+            message=Message(
+                text=rich(
+                    ("Saved. " if key else "")
+                    + f"Daily kudos allowance: {allowance}. Kudos channel: {channel}. "
+                    f"Kudos reactions: {', '.join(reactions)}."
+                )
+            )
+        )
+
+
+def _channel(value: str, event: CommandInvoked) -> str | None:
+    if value.lower() == "here":
+        return event.conversation.id
+    if value.lower() in ("off", "none"):
+        return None
+    match = CHANNEL.fullmatch(value)
+    if match:
+        return match.group(1)
+    if value and " " not in value and not value.startswith("#"):
+        return value
+    raise UsageError(
+        f"“{value}” is not a channel I can use; say `here` in the channel, pick it with #, "
+        "or `off` to stop announcing."
+    )

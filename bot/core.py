@@ -1,0 +1,125 @@
+"""The core's entrance: every inbound event comes through `Allybot.handle`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from bot import admin, kudos
+from bot.clock import Clock, SystemClock
+from bot.commands import Commands, Subcommand
+from bot.delivery import Delivery
+from bot.directory import Directory
+from bot.errors import UserError
+from bot.events import (
+    ActionPressed,
+    CommandInvoked,
+    Event,
+    MemberJoined,
+    MessageActionInvoked,
+    MessagePosted,
+    ReactionChanged,
+)
+from bot.messages import Message, Reply, rich
+from bot.ports import ChatPort
+from bot.scheduler import Scheduler
+from bot.services import Services
+from bot.settings import Settings
+from store import Database
+
+log = logging.getLogger(__name__)
+
+
+class Allybot:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        ports: Mapping[str, ChatPort],
+        clock: Clock | None = None,
+    ) -> None:
+        clock = clock or SystemClock()
+        self.ports: dict[str, ChatPort] = dict(ports)
+        scheduler = Scheduler(db, clock)
+        self.services = Services(
+            settings=settings,
+            db=db,
+            clock=clock,
+            ports=self.ports,
+            directory=Directory(db, clock, self.ports, settings.default_timezone),
+            scheduler=scheduler,
+            delivery=Delivery(db, clock, scheduler, self.ports),
+        )
+        self.kudos = kudos.KudosService(self.services)
+        self.admin = admin.AdminService(self.services)
+        self.commands = Commands()
+        self.commands.add(
+            Subcommand(
+                "kudos",
+                kudos.USAGE,
+                "Thank people; `kudos stats [@person]` shows kudos given and received.",
+                kudos.EXAMPLES,
+                self.kudos.command,
+            )
+        )
+        self.commands.add(
+            Subcommand(
+                "config",
+                admin.USAGE,
+                "Workspace settings (admins only).",
+                admin.EXAMPLES,
+                self.admin.config,
+            )
+        )
+
+    @property
+    def scheduler(self) -> Scheduler:
+        return self.services.scheduler
+
+    def add_port(self, port: ChatPort) -> None:
+        self.ports[port.platform] = port
+
+    async def handle(self, event: Event) -> Reply | None:
+        """Applies the event; returns the private answer to show its actor, if any.
+
+        Everything else (DMs, posts) is committed as delivery jobs before this returns, so the
+        caller may acknowledge the platform as soon as it has the result.
+        """
+        try:
+            match event:
+                case CommandInvoked():
+                    prefix = self.services.capabilities(event.workspace.platform).command_prefix
+                    return await self.commands.dispatch(event, prefix)
+                case MessagePosted(addressed_to_bot=True):
+                    return await self._typed_command(event)
+                case ReactionChanged():
+                    await self.kudos.on_reaction(event)
+                    return None
+                case MessageActionInvoked(action="give_kudos"):
+                    return await self.kudos.on_message_action(event)
+                case MemberJoined():
+                    await self.services.directory.person(event.actor, event.actor_profile)
+                    return None
+                case ActionPressed() | MessagePosted() | MessageActionInvoked():
+                    log.debug("ignored %s", type(event).__name__)
+                    return None
+            log.info("ignored unknown event type %s", type(event).__name__)
+            return None
+        except UserError as exc:
+            return Reply(message=Message(text=rich(str(exc))))
+
+    async def _typed_command(self, event: MessagePosted) -> Reply | None:
+        text = event.text.strip()
+        if not text:
+            return None
+        command = CommandInvoked(
+            event_id=event.event_id,
+            actor=event.actor,
+            occurred_at=event.occurred_at,
+            actor_profile=event.actor_profile,
+            raw=event.raw,
+            conversation=event.message.conversation,
+            name="",
+            text=text,
+        )
+        return await self.handle(command)

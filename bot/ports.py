@@ -1,0 +1,55 @@
+"""The port: the only way the core reaches a chat platform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.ids import Platform, UserRef, WorkspaceRef
+from bot.messages import Message, Target
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    ephemeral: bool  # can show a message to one person inside a shared conversation
+    reactions_on_any_message: bool  # Teams only reports reactions on the bot's own posts
+    command_prefix: str  # how people type a subcommand there: "/ally " on Slack, "" on Teams
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    display_name: str
+    tz: str | None
+    is_bot: bool
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    conversation_id: str
+    message_id: str
+
+
+class DeliveryError(Exception):
+    """A send failed. `retryable` failures are tried again later (after `retry_after` seconds
+    when the platform said so); others are final (e.g. the user left the workspace)."""
+
+    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class ChatPort(Protocol):
+    platform: Platform
+    capabilities: Capabilities
+
+    async def send(self, workspace: WorkspaceRef, target: Target, message: Message) -> Sent | None:
+        """Posts a message; returns where it landed when the platform says (ephemerals don't)."""
+        ...
+
+    async def update(self, workspace: WorkspaceRef, sent: Sent, message: Message) -> None: ...
+
+    async def user_info(self, user: UserRef) -> UserInfo | None:
+        """The person's profile, or None when the platform does not know them."""
+        ...

@@ -1,0 +1,89 @@
+"""All configuration, from the environment (and `.env`), validated once at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip().strip(":") for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(Path("data"), alias="DATA_DIR")
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    auto_migrate: bool = Field(True, alias="AUTO_MIGRATE")
+    port: int = Field(3978, alias="PORT", ge=1, le=65535)
+    host: str = Field("0.0.0.0", alias="HOST")
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+
+    slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: str | None = Field(None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL")
+
+    microsoft_app_id: str = Field("", alias="MICROSOFT_APP_ID")
+    microsoft_app_password: str = Field("", alias="MICROSOFT_APP_PASSWORD")
+    microsoft_app_tenant_id: str = Field("", alias="MICROSOFT_APP_TENANT_ID")
+    microsoft_app_type: str = Field("MultiTenant", alias="MICROSOFT_APP_TYPE")
+    teams_enabled: bool = Field(False, alias="TEAMS_ENABLED")
+
+    kudos_daily_allowance: int = Field(5, alias="KUDOS_DAILY_ALLOWANCE", ge=1, le=1000)
+    kudos_reactions: Annotated[list[str], NoDecode] = Field(
+        ["clap", "tada", "raised_hands"], alias="KUDOS_REACTIONS"
+    )
+    teams_kudos_reactions: Annotated[list[str], NoDecode] = Field(
+        ["like", "heart"], alias="TEAMS_KUDOS_REACTIONS"
+    )
+    kudos_channel: str | None = Field(None, alias="KUDOS_CHANNEL")
+    default_timezone: str = Field("UTC", alias="DEFAULT_TIMEZONE")
+    admins: Annotated[list[str], NoDecode] = Field([], alias="ALLYBOT_ADMINS")
+
+    @field_validator("kudos_reactions", "teams_kudos_reactions", "admins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        return _split(value)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r}; expected an IANA name like 'Europe/Paris'"
+            ) from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _db(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "expected sqlite+aiosqlite:///path/to/file.db or "
+                "postgresql+asyncpg://user@host:5432/dbname"
+            )
+        return value
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'allybot.db').resolve()}"
+
+    @property
+    def slack_configured(self) -> bool:
+        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+
+    @property
+    def teams_configured(self) -> bool:
+        return bool(self.microsoft_app_id) or self.teams_enabled

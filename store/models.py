@@ -1,0 +1,242 @@
+"""Relational schema. Every domain row is scoped to a workspace (platform + workspace/tenant id)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC; SQLite drops the offset, so it is restored on the way out."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Deterministic constraint names keep Alembic migrations portable between SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Workspace(Base):
+    __tablename__ = "workspaces"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+
+class WorkspaceSettings(Base):
+    """Per-workspace overrides of the deployment-wide defaults; NULL means 'use the default'."""
+
+    __tablename__ = "workspace_settings"
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    kudos_daily_allowance: Mapped[int | None] = mapped_column(Integer)
+    kudos_channel: Mapped[str | None] = mapped_column(String(128))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class KudosReactionSetting(Base):
+    """Reactions that count as kudos in a workspace; when present they replace the defaults."""
+
+    __tablename__ = "kudos_reaction_settings"
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    reaction: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class Member(Base):
+    """A person (or bot) as seen by the bot, with a cached profile from the platform."""
+
+    __tablename__ = "members"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    tz: Mapped[str | None] = mapped_column(String(64))
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    profile_refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (UniqueConstraint("workspace_id", "external_id"),)
+
+
+class DirectRoute(Base):
+    """How to reach a person privately later (Teams needs a stored conversation reference)."""
+
+    __tablename__ = "direct_routes"
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    conversation_id: Mapped[str] = mapped_column(String(400))
+    service_url: Mapped[str | None] = mapped_column(String(400))
+    bot_id: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProcessedEvent(Base):
+    """Deduplication of platform deliveries: written in the same transaction as the effect."""
+
+    __tablename__ = "processed_events"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (UniqueConstraint("workspace_id", "event_id"),)
+
+
+class Kudos(Base):
+    __tablename__ = "kudos"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    giver_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(20))  # command | reaction | message_action
+    # Natural key of what was thanked: "msg:<conversation>:<message>" or "cmd:<event id>".
+    source_key: Mapped[str] = mapped_column(String(600))
+    conversation_id: Mapped[str | None] = mapped_column(String(400))
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    message_link: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "giver_id", "recipient_id", "source_key"),
+        Index("ix_kudos_giver_created", "giver_id", "created_at"),
+        Index("ix_kudos_recipient_created", "recipient_id", "created_at"),
+    )
+
+
+class KudosValue(Base):
+    __tablename__ = "kudos_values"
+    kudos_id: Mapped[int] = mapped_column(
+        ForeignKey("kudos.id", ondelete="CASCADE"), primary_key=True
+    )
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class KudosReaction(Base):
+    """Which reactions hold a reaction-kudos in place; it is taken back when the last one goes."""
+
+    __tablename__ = "kudos_reactions"
+    kudos_id: Mapped[int] = mapped_column(
+        ForeignKey("kudos.id", ondelete="CASCADE"), primary_key=True
+    )
+    reaction: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class SentMessage(Base):
+    """A message the bot posted, named by a key so it can be edited later or recognised."""
+
+    __tablename__ = "sent_messages"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    conversation_id: Mapped[str] = mapped_column(String(400))
+    message_id: Mapped[str] = mapped_column(String(200))
+    kudos_id: Mapped[int | None] = mapped_column(ForeignKey("kudos.id", ondelete="SET NULL"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "key"),
+        Index("ix_sent_messages_message", "workspace_id", "conversation_id", "message_id"),
+    )
+
+
+class Job(Base):
+    """Durable work for later: deliveries now; reminders, escalations and nudges later.
+
+    `payload` holds the job's arguments (a serialised outbound message for deliveries), not domain
+    data, which stays in the relational tables above.
+    """
+
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(300))  # idempotency key, unique per workspace
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12))  # pending | running | done | failed
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "key"),
+        Index("ix_jobs_status_due", "status", "due_at"),
+    )
+
+
+class ConsoleChannel(Base):
+    """The console adapter's simulated platform: its channels and their history."""
+
+    __tablename__ = "console_channels"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    is_direct: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+
+class ConsoleMessage(Base):
+    __tablename__ = "console_messages"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("console_channels.id", ondelete="CASCADE"))
+    author: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    thread_id: Mapped[int | None] = mapped_column(Integer)
+    visible_to: Mapped[str | None] = mapped_column(String(100))  # ephemeral messages
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ConsoleReaction(Base):
+    __tablename__ = "console_reactions"
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("console_messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    user: Mapped[str] = mapped_column(String(100), primary_key=True)
+    reaction: Mapped[str] = mapped_column(String(100), primary_key=True)

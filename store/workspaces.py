@@ -1,0 +1,173 @@
+"""Workspaces, their settings, and the people in them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.common import insert_ignore
+from store.models import (
+    DirectRoute,
+    KudosReactionSetting,
+    Member,
+    Workspace,
+    WorkspaceSettings,
+)
+
+
+async def ensure_workspace(
+    session: AsyncSession, platform: str, external_id: str, now: datetime
+) -> Workspace:
+    await insert_ignore(
+        session,
+        Workspace,
+        {"platform": platform, "external_id": external_id, "created_at": now},
+        ("platform", "external_id"),
+    )
+    row = await session.scalar(
+        select(Workspace).where(
+            Workspace.platform == platform, Workspace.external_id == external_id
+        )
+    )
+    assert row is not None
+    return row
+
+
+async def get_workspace(session: AsyncSession, workspace_id: int) -> Workspace | None:
+    return await session.get(Workspace, workspace_id)
+
+
+async def ensure_member(
+    session: AsyncSession, workspace_id: int, external_id: str, now: datetime
+) -> Member:
+    await insert_ignore(
+        session,
+        Member,
+        {
+            "workspace_id": workspace_id,
+            "external_id": external_id,
+            "is_bot": False,
+            "created_at": now,
+        },
+        ("workspace_id", "external_id"),
+    )
+    row = await get_member(session, workspace_id, external_id)
+    assert row is not None
+    return row
+
+
+async def get_member(session: AsyncSession, workspace_id: int, external_id: str) -> Member | None:
+    return await session.scalar(
+        select(Member).where(Member.workspace_id == workspace_id, Member.external_id == external_id)
+    )
+
+
+async def get_member_by_id(session: AsyncSession, member_id: int) -> Member | None:
+    return await session.get(Member, member_id)
+
+
+async def list_members(session: AsyncSession, workspace_id: int) -> list[Member]:
+    rows = await session.scalars(
+        select(Member).where(Member.workspace_id == workspace_id).order_by(Member.external_id)
+    )
+    return list(rows)
+
+
+async def update_profile(
+    session: AsyncSession,
+    member: Member,
+    *,
+    display_name: str | None,
+    tz: str | None,
+    is_bot: bool | None,
+    refreshed_at: datetime | None,
+) -> None:
+    if display_name:
+        member.display_name = display_name
+    if tz:
+        member.tz = tz
+    if is_bot is not None:
+        member.is_bot = is_bot
+    if refreshed_at is not None:
+        member.profile_refreshed_at = refreshed_at
+
+
+async def save_direct_route(
+    session: AsyncSession,
+    member_id: int,
+    *,
+    conversation_id: str,
+    service_url: str | None,
+    bot_id: str | None,
+    now: datetime,
+) -> None:
+    route = await session.get(DirectRoute, member_id)
+    if route is None:
+        session.add(
+            DirectRoute(
+                member_id=member_id,
+                conversation_id=conversation_id,
+                service_url=service_url,
+                bot_id=bot_id,
+                updated_at=now,
+            )
+        )
+    else:
+        route.conversation_id = conversation_id
+        route.service_url = service_url
+        route.bot_id = bot_id
+        route.updated_at = now
+
+
+async def get_direct_route(session: AsyncSession, member_id: int) -> DirectRoute | None:
+    return await session.get(DirectRoute, member_id)
+
+
+async def get_settings(session: AsyncSession, workspace_id: int) -> WorkspaceSettings | None:
+    return await session.get(WorkspaceSettings, workspace_id)
+
+
+async def _settings_row(
+    session: AsyncSession, workspace_id: int, now: datetime
+) -> WorkspaceSettings:
+    row = await session.get(WorkspaceSettings, workspace_id)
+    if row is None:
+        row = WorkspaceSettings(workspace_id=workspace_id, updated_at=now)
+        session.add(row)
+    row.updated_at = now
+    return row
+
+
+async def set_kudos_allowance(
+    session: AsyncSession, workspace_id: int, allowance: int | None, now: datetime
+) -> None:
+    (await _settings_row(session, workspace_id, now)).kudos_daily_allowance = allowance
+
+
+async def set_kudos_channel(
+    session: AsyncSession, workspace_id: int, channel: str | None, now: datetime
+) -> None:
+    (await _settings_row(session, workspace_id, now)).kudos_channel = channel
+
+
+async def get_kudos_reactions(session: AsyncSession, workspace_id: int) -> list[str]:
+    rows = await session.scalars(
+        select(KudosReactionSetting.reaction)
+        .where(KudosReactionSetting.workspace_id == workspace_id)
+        .order_by(KudosReactionSetting.reaction)
+    )
+    return list(rows)
+
+
+async def set_kudos_reactions(
+    session: AsyncSession, workspace_id: int, reactions: list[str]
+) -> None:
+    await session.execute(
+        delete(KudosReactionSetting).where(KudosReactionSetting.workspace_id == workspace_id)
+    )
+    session.add_all(
+        KudosReactionSetting(workspace_id=workspace_id, reaction=r)
+        for r in dict.fromkeys(reactions)
+    )

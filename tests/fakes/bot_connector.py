@@ -1,0 +1,433 @@
+"""A fake Bot Framework Connector (the Teams ``serviceUrl``) served by aiohttp on 127.0.0.1.
+
+Use ``fake.url`` (``http://127.0.0.1:PORT/`` plus an optional ``path_prefix`` such as ``amer/``) as
+the inbound activity's ``serviceUrl``; botbuilder then sends replies, updates, deletes, proactive
+conversations and member look-ups here, and each request is recorded as a :class:`ConnectorCall`.
+
+Wire facts (botbuilder 4.17.1 / msrest 0.7): ids are percent-encoded with ``quote(id, safe="")`` so
+``a:1`` arrives as ``a%3A1``; the base URL's path is kept (``.../amer/v3/conversations/...``);
+requests come from ``requests`` in a worker thread, JSON bodies in camelCase, and no
+``Authorization`` header is sent when the bot's app id is empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Literal, Self
+from urllib.parse import unquote
+
+from aiohttp import web
+
+__all__ = ["ACTIVITY_KINDS", "ConnectorCall", "FakeBotConnector"]
+
+JsonDict = dict[str, Any]
+
+ACTIVITY_KINDS: tuple[str, ...] = ("reply", "send")
+"""Kinds of calls that post an activity (``wait_for``'s default filter and ``activities``)."""
+
+_DEFAULT_CODES: dict[int, str] = {
+    400: "BadSyntax",
+    401: "Unauthorized",
+    403: "BotNotInConversationRoster",
+    404: "ConversationNotFound",
+    412: "PreconditionFailed",
+    413: "MessageSizeTooBig",
+    429: "Throttled",
+    500: "ServiceError",
+    502: "ServiceError",
+    503: "ServiceUnavailable",
+}
+
+
+@dataclass
+class ConnectorCall:
+    """One request received by :class:`FakeBotConnector`.
+
+    ``kind`` is one of ``reply``, ``send``, ``update``, ``delete``, ``history``,
+    ``create_conversation``, ``get_member``, ``get_members``, ``get_paged_members``, ``team``,
+    ``token`` or ``other``. ``conversation_id`` and ``activity_id`` are percent-decoded; for a
+    reply, ``activity_id`` is the id being replied to (also available as ``reply_to_id``); for
+    ``team`` (``GET /v3/teams/{teamId}``) ``conversation_id`` holds the team id. ``path`` is the raw
+    (still percent-encoded) path as it came over the wire.
+    """
+
+    verb: str
+    path: str
+    conversation_id: str | None
+    activity_id: str | None
+    body: JsonDict | None
+    headers: dict[str, str]
+    kind: str = "other"
+    member_id: str | None = None
+    status: int = 200
+    response: Any = field(default=None, repr=False)
+
+    @property
+    def reply_to_id(self) -> str | None:
+        return self.activity_id if self.kind == "reply" else None
+
+    @property
+    def text(self) -> str | None:
+        return self.body.get("text") if isinstance(self.body, dict) else None
+
+
+@dataclass
+class _Failure:
+    status: int
+    code: str
+    retry_after: int | None
+    kinds: Collection[str] | None
+    remaining: int
+
+
+class FakeBotConnector:
+    """Fake Bot Connector service: ``async with FakeBotConnector() as connector: ...``."""
+
+    def __init__(self, *, host: str = "127.0.0.1", path_prefix: str = "") -> None:
+        self.host = host
+        self.path_prefix = path_prefix.strip("/")
+        self.calls: list[ConnectorCall] = []
+        # member id -> (member JSON, conversation ids it belongs to; None = every conversation)
+        self.members: dict[str, JsonDict] = {}
+        self._member_scope: dict[str, set[str] | None] = {}
+        self._failures: list[_Failure] = []
+        self._ids = itertools.count(1)
+        self._convs = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+        self._new_call: asyncio.Event | None = None
+        self.app = web.Application()
+        self.app.router.add_route("*", "/{tail:.*}", self._handle)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            return
+        self._new_call = asyncio.Event()
+        runner = web.AppRunner(self.app, shutdown_timeout=1.0, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, 0)
+        await site.start()
+        self._port = int(runner.addresses[0][1])
+        self._runner = runner
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("FakeBotConnector is not started")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """The ``serviceUrl`` to put on inbound activities, always ending in ``/``."""
+        prefix = f"{self.path_prefix}/" if self.path_prefix else ""
+        return f"http://{self.host}:{self.port}/{prefix}"
+
+    # ------------------------------------------------------------------ registry & control
+
+    def add_member(
+        self,
+        member_id: str,
+        name: str,
+        *,
+        aad_object_id: str | None = None,
+        email: str | None = None,
+        tenant_id: str = "tenant-1",
+        given_name: str | None = None,
+        surname: str | None = None,
+        conversation_ids: Collection[str] | None = None,
+    ) -> JsonDict:
+        """Register a TeamsChannelAccount-like member. ``conversation_ids=None`` makes it a
+        member of every conversation."""
+        first, _, last = name.partition(" ")
+        upn = email or f"{first.lower() or 'user'}@example.com"
+        member: JsonDict = {
+            "id": member_id,
+            "name": name,
+            "aadObjectId": aad_object_id,
+            "email": email or upn,
+            "userPrincipalName": upn,
+            "tenantId": tenant_id,
+            "userRole": "user",
+            "givenName": given_name if given_name is not None else first,
+            "surname": surname if surname is not None else (last or None),
+        }
+        self.members[member_id] = member
+        self._member_scope[member_id] = None if conversation_ids is None else set(conversation_ids)
+        return member
+
+    def fail_next(
+        self,
+        status: int,
+        times: int = 1,
+        retry_after: int | None = None,
+        *,
+        code: str | None = None,
+        kinds: Collection[str] | None = None,
+    ) -> None:
+        """Answer the next ``times`` calls (of ``kinds``, default any) with HTTP ``status`` and a
+        Bot Framework ErrorResponse body ``{"error": {"code", "message"}}``."""
+        self._failures.append(
+            _Failure(
+                status=status,
+                code=code or _DEFAULT_CODES.get(status, "ServiceError"),
+                retry_after=retry_after,
+                kinds=kinds,
+                remaining=times,
+            )
+        )
+
+    def reset(self) -> None:
+        """Forget recorded calls, pending failures and registered members."""
+        self.calls.clear()
+        self._failures.clear()
+        self.members.clear()
+        self._member_scope.clear()
+
+    @property
+    def activities(self) -> list[JsonDict]:
+        """Bodies of the activities the bot sent or replied (in arrival order)."""
+        return [c.body for c in self.calls if c.kind in ACTIVITY_KINDS and c.body is not None]
+
+    def calls_of(self, kind: str) -> list[ConnectorCall]:
+        return [c for c in self.calls if c.kind == kind]
+
+    async def wait_for(
+        self,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109
+        predicate: Callable[[ConnectorCall], bool] | None = None,
+        *,
+        kinds: Collection[str] | Literal["any"] = ACTIVITY_KINDS,
+    ) -> list[ConnectorCall]:
+        """Wait until at least ``count`` calls match and return all matching calls.
+
+        By default only calls that post an activity (``reply``/``send``) count; pass
+        ``kinds=("update",)`` etc., or ``kinds="any"`` to let ``predicate`` alone decide.
+        Raises AssertionError listing every recorded call on timeout.
+        """
+
+        def matches(call: ConnectorCall) -> bool:
+            if kinds != "any" and call.kind not in kinds:
+                return False
+            return predicate is None or predicate(call)
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            found = [c for c in self.calls if matches(c)]
+            if len(found) >= count:
+                return found
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"timed out after {timeout}s waiting for {count} connector call(s) of kinds "
+                    f"{kinds}{' matching predicate' if predicate else ''}; got {len(found)}.\n"
+                    f"Recorded calls ({len(self.calls)}):\n{self.describe_calls()}"
+                )
+            event = self._new_call
+            if event is None:
+                await asyncio.sleep(min(remaining, 0.01))
+                continue
+            event.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), remaining)
+
+    def describe_calls(self) -> str:
+        if not self.calls:
+            return "  (none)"
+        lines = []
+        for i, c in enumerate(self.calls, 1):
+            body = json.dumps(c.body)[:300] if c.body is not None else ""
+            lines.append(f"  {i}. [{c.kind}] {c.verb} {c.path} -> {c.status} {body}")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ internals
+
+    def _next_activity_id(self) -> str:
+        return str(1_700_000_000_000 + next(self._ids))
+
+    def _record(self, call: ConnectorCall) -> None:
+        self.calls.append(call)
+        if self._new_call is not None:
+            self._new_call.set()
+
+    def _take_failure(self, kind: str) -> _Failure | None:
+        for failure in self._failures:
+            if failure.kinds is None or kind in failure.kinds:
+                failure.remaining -= 1
+                if failure.remaining <= 0:
+                    self._failures.remove(failure)
+                return failure
+        return None
+
+    def _members_of(self, conversation_id: str) -> list[JsonDict]:
+        return [
+            m
+            for mid, m in self.members.items()
+            if (scope := self._member_scope.get(mid)) is None or conversation_id in scope
+        ]
+
+    @staticmethod
+    def _error(status: int, code: str, message: str) -> web.Response:
+        return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+    def _classify(
+        self, verb: str, parts: list[str]
+    ) -> tuple[str, str | None, str | None, str | None]:
+        """-> (kind, conversation_id, activity_id, member_id) from decoded path segments."""
+        if parts[-2:] == ["oauth2", "token"] or parts[-3:] == ["oauth2", "v2.0", "token"]:
+            return "token", None, None, None
+        if parts[:1] != ["v3"]:
+            return "other", None, None, None
+        if parts[1:2] == ["teams"] and len(parts) == 3 and verb == "GET":
+            return "team", parts[2], None, None
+        if parts[1:2] != ["conversations"]:
+            return "other", None, None, None
+        if len(parts) == 2:
+            return ("create_conversation" if verb == "POST" else "other"), None, None, None
+        conv = parts[2]
+        rest = parts[3:]
+        if rest == ["activities"] and verb == "POST":
+            return "send", conv, None, None
+        if rest == ["activities", "history"] and verb == "POST":
+            return "history", conv, None, None
+        if len(rest) == 2 and rest[0] == "activities":
+            kind = {"POST": "reply", "PUT": "update", "DELETE": "delete"}.get(verb, "other")
+            return kind, conv, rest[1], None
+        if len(rest) >= 2 and rest[0] == "activities":
+            return "other", conv, rest[1], None
+        if rest == ["members"] and verb == "GET":
+            return "get_members", conv, None, None
+        if rest == ["pagedmembers"] and verb == "GET":
+            return "get_paged_members", conv, None, None
+        if len(rest) == 2 and rest[0] == "members" and verb == "GET":
+            return "get_member", conv, None, rest[1]
+        return "other", conv, None, None
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        raw_path = request.rel_url.raw_path
+        raw_parts = [p for p in raw_path.split("/") if p]
+        if self.path_prefix:
+            prefix_parts = self.path_prefix.split("/")
+            if raw_parts[: len(prefix_parts)] == prefix_parts:
+                raw_parts = raw_parts[len(prefix_parts) :]
+        parts = [unquote(p) for p in raw_parts]
+        kind, conv, activity_id, member_id = self._classify(request.method, parts)
+
+        raw = await request.read() if request.can_read_body else b""
+        body: JsonDict | None = None
+        if raw:
+            try:
+                parsed = json.loads(raw)
+                body = parsed if isinstance(parsed, dict) else {"_json": parsed}
+            except ValueError:
+                body = {"_raw": raw.decode("utf-8", "replace")}
+        call = ConnectorCall(
+            verb=request.method,
+            path=raw_path,
+            conversation_id=conv,
+            activity_id=activity_id,
+            body=body,
+            headers=dict(request.headers),
+            kind=kind,
+            member_id=member_id,
+        )
+        self._record(call)
+
+        failure = self._take_failure(kind)
+        if failure is not None:
+            call.status = failure.status
+            call.response = {
+                "error": {"code": failure.code, "message": f"injected failure {failure.status}"}
+            }
+            headers = (
+                {"Retry-After": str(failure.retry_after)}
+                if failure.retry_after is not None
+                else None
+            )
+            return web.json_response(call.response, status=failure.status, headers=headers)
+
+        response = self._answer(call, request)
+        call.status = response.status
+        if isinstance(response, web.Response) and response.body is not None:
+            try:
+                call.response = json.loads(response.text or "null")
+            except ValueError:
+                call.response = response.text
+        return response
+
+    def _answer(self, call: ConnectorCall, request: web.Request) -> web.Response:
+        kind = call.kind
+        if kind in ("reply", "send"):
+            return web.json_response({"id": self._next_activity_id()})
+        if kind == "history":
+            return web.json_response({"id": self._next_activity_id()})
+        if kind == "update":
+            return web.json_response({"id": call.activity_id})
+        if kind == "delete":
+            return web.Response(status=200)
+        if kind == "create_conversation":
+            n = next(self._convs)
+            answer: JsonDict = {"id": f"a:new-conv-{n}", "serviceUrl": self.url}
+            if call.body and call.body.get("activity"):
+                answer["activityId"] = self._next_activity_id()
+            return web.json_response(answer, status=201)
+        if kind == "get_member":
+            assert call.member_id is not None and call.conversation_id is not None
+            member = self.members.get(call.member_id)
+            if member is None or member not in self._members_of(call.conversation_id):
+                return self._error(
+                    404,
+                    "MemberNotFoundInConversation",
+                    f"The member {call.member_id} was not found in the conversation.",
+                )
+            return web.json_response(member)
+        if kind == "get_members":
+            assert call.conversation_id is not None
+            return web.json_response(self._members_of(call.conversation_id))
+        if kind == "get_paged_members":
+            assert call.conversation_id is not None
+            return web.json_response(
+                {"members": self._members_of(call.conversation_id), "continuationToken": None}
+            )
+        if kind == "team":
+            return web.json_response(
+                {"id": call.conversation_id, "name": "Test Team", "aadGroupId": "aad-group-1"}
+            )
+        if kind == "token":
+            return web.json_response(
+                {
+                    "token_type": "Bearer",
+                    "expires_in": 3600,
+                    "ext_expires_in": 3600,
+                    "access_token": "fake-connector-access-token",
+                }
+            )
+        if request.method == "GET":
+            return self._error(404, "NotFound", f"no such resource: {call.path}")
+        return web.json_response({})

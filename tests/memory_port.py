@@ -1,0 +1,74 @@
+"""An in-memory ChatPort for driving the core directly (the platform, not the core, is faked)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from bot.ids import Platform, UserRef, WorkspaceRef
+from bot.messages import Message, Private, Target, ToConversation, ToUser, plain_text
+from bot.ports import Capabilities, DeliveryError, Sent, UserInfo
+
+
+@dataclass
+class Posted:
+    target: Target
+    message: Message
+    sent: Sent | None
+
+    @property
+    def text(self) -> str:
+        return plain_text(self.message.text)
+
+
+@dataclass
+class MemoryPort:
+    platform: Platform = Platform.CONSOLE
+    capabilities: Capabilities = field(
+        default_factory=lambda: Capabilities(
+            ephemeral=True, reactions_on_any_message=True, command_prefix="/ally "
+        )
+    )
+    users: dict[str, UserInfo] = field(default_factory=dict)
+    posted: list[Posted] = field(default_factory=list)
+    updates: list[tuple[Sent, Message]] = field(default_factory=list)
+    fail_sends: int = 0
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def add(self, user_id: str, name: str, *, tz: str = "UTC", is_bot: bool = False) -> None:
+        self.users[user_id] = UserInfo(display_name=name, tz=tz, is_bot=is_bot)
+
+    async def send(self, workspace: WorkspaceRef, target: Target, message: Message) -> Sent | None:
+        if self.fail_sends:
+            self.fail_sends -= 1
+            raise DeliveryError("platform unavailable", retryable=True, retry_after=1)
+        sent = None
+        if isinstance(target, ToConversation):
+            sent = Sent(target.conversation.id, f"m{next(self._ids)}")
+        elif isinstance(target, ToUser):
+            sent = Sent(f"D-{target.user.id}", f"m{next(self._ids)}")
+        self.posted.append(Posted(target, message, sent))
+        return sent
+
+    async def update(self, workspace: WorkspaceRef, sent: Sent, message: Message) -> None:
+        self.updates.append((sent, message))
+
+    async def user_info(self, user: UserRef) -> UserInfo | None:
+        return self.users.get(user.id)
+
+    def dms_to(self, user_id: str) -> list[Posted]:
+        return [
+            p for p in self.posted if isinstance(p.target, ToUser) and p.target.user.id == user_id
+        ]
+
+    def private_to(self, user_id: str) -> list[Posted]:
+        return [
+            p for p in self.posted if isinstance(p.target, Private) and p.target.user.id == user_id
+        ]
+
+    def in_conversation(self, conversation_id: str) -> list[Posted]:
+        return [
+            p
+            for p in self.posted
+            if isinstance(p.target, ToConversation) and p.target.conversation.id == conversation_id
+        ]
