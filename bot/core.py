@@ -20,7 +20,7 @@ from bot.events import (
     MessagePosted,
     ReactionChanged,
 )
-from bot.messages import Message, Reply, rich
+from bot.messages import Message, Outbound, Reply, Target, rich
 from bot.ports import ChatPort
 from bot.scheduler import Scheduler
 from bot.services import Services
@@ -107,6 +107,21 @@ class Allybot:
             return None
         except UserError as exc:
             return Reply(message=Message(text=rich(str(exc))))
+
+    async def deliver_reply(self, event: Event, reply: Reply, target: Target) -> None:
+        """Queues a reply for delivery, for adapters that cannot answer inside the request
+        (a Slack mention or DM is answered through the Web API, not in the HTTP response)."""
+        services = self.services
+        ws_id = await services.directory.workspace_id(event.workspace)
+        async with services.db.transaction() as session:
+            await services.delivery.send(
+                session,
+                event.workspace,
+                ws_id,
+                f"event:{event.event_id}:reply",
+                Outbound(target=target, message=reply.message),
+            )
+        services.scheduler.wake()
 
     async def _typed_command(self, event: MessagePosted) -> Reply | None:
         text = event.text.strip()

@@ -31,6 +31,13 @@ class Person:
     is_bot: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Route:
+    conversation_id: str
+    service_url: str | None = None
+    bot_id: str | None = None
+
+
 class Directory:
     def __init__(
         self,
@@ -107,6 +114,43 @@ class Directory:
                     )
                     members[user] = member
         return {user: self._person(user, member) for user, member in members.items()}
+
+    def hints(
+        self, event_profiles: Mapping[str, Profile], users: Iterable[UserRef]
+    ) -> dict[UserRef, Profile]:
+        return {u: event_profiles[u.id] for u in users if u.id in event_profiles}
+
+    async def remember_route(self, user: UserRef, route: Route) -> None:
+        """Stores how to reach `user` privately later (a Teams conversation reference)."""
+        ws_id = await self.workspace_id(user.workspace)
+        async with self._db.transaction() as session:
+            member = await ws_store.ensure_member(session, ws_id, user.id, self._clock.now())
+            await ws_store.save_direct_route(
+                session,
+                member.id,
+                conversation_id=route.conversation_id,
+                service_url=route.service_url,
+                bot_id=route.bot_id,
+                now=self._clock.now(),
+            )
+
+    async def route(self, user: UserRef) -> Route | None:
+        ws_id = await self.workspace_id(user.workspace)
+        async with self._db.transaction() as session:
+            member = await ws_store.get_member(session, ws_id, user.id)
+            row = None if member is None else await ws_store.get_direct_route(session, member.id)
+        if row is None:
+            return None
+        return Route(row.conversation_id, row.service_url, row.bot_id)
+
+    async def latest_route(self, workspace: WorkspaceRef) -> Route | None:
+        """Any recent route in the workspace: gives Teams' service URL for proactive sends."""
+        ws_id = await self.workspace_id(workspace)
+        async with self._db.transaction() as session:
+            row = await ws_store.latest_direct_route(session, ws_id)
+        if row is None:
+            return None
+        return Route(row.conversation_id, row.service_url, row.bot_id)
 
     async def _lookup(self, user: UserRef) -> UserInfo | None:
         port = self._ports.get(user.workspace.platform)

@@ -27,6 +27,9 @@ class Event:
     actor: UserRef
     occurred_at: datetime
     actor_profile: Profile | None = None
+    # Profiles of other people the payload described (mentioned users, a message's author),
+    # keyed by user id: spares a look-up, and is all Teams offers without one.
+    profiles: Mapping[str, Profile] = field(default_factory=dict, repr=False, compare=False)
     # The untouched platform payload, for adapters only; the core never reads it.
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 

@@ -203,7 +203,9 @@ class KudosService:
     # ----- giving ---------------------------------------------------------------------------
 
     async def _give(self, event: Event, giver: Person, grant: Grant) -> Outcome:
-        people = await self.s.directory.people(grant.recipients)
+        people = await self.s.directory.people(
+            grant.recipients, self.s.directory.hints(event.profiles, grant.recipients)
+        )
         outcome = Outcome()
         eligible: list[Person] = []
         for ref in grant.recipients:

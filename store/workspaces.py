@@ -171,3 +171,13 @@ async def set_kudos_reactions(
         KudosReactionSetting(workspace_id=workspace_id, reaction=r)
         for r in dict.fromkeys(reactions)
     )
+
+
+async def latest_direct_route(session: AsyncSession, workspace_id: int) -> DirectRoute | None:
+    return await session.scalar(
+        select(DirectRoute)
+        .join(Member, Member.id == DirectRoute.member_id)
+        .where(Member.workspace_id == workspace_id)
+        .order_by(DirectRoute.updated_at.desc())
+        .limit(1)
+    )

@@ -1,0 +1,151 @@
+"""The `allybot` command and composition root: settings -> store -> core -> adapters."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.settings import Settings
+
+log = logging.getLogger("allybot")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = ["Allybot can't start: the configuration is not valid."]
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]) or "settings"
+            lines.append(f"  {name.upper()}: {err['msg']} (got {err.get('input')!r})")
+        raise SystemExit("\n".join(lines)) from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="allybot",
+        description="Recognition, expert routing and feedback for your community, "
+        "on Slack, Microsoft Teams or a local console.",
+    )
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="run the HTTP server for Slack and Teams")
+    serve.add_argument("--no-migrate", action="store_true", help="don't apply migrations first")
+    console = sub.add_parser("console", help="chat with Allybot in a simulated workspace")
+    console.add_argument("--script", type=Path, help="replay a script and print the transcript")
+    console.add_argument("--as", dest="as_user", default=None, help="start as this person")
+    console.add_argument("--no-migrate", action="store_true", help="don't apply migrations first")
+    db = sub.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade", "current"])
+    manifest = sub.add_parser("manifest", help="app manifests")
+    manifest_sub = manifest.add_subparsers(dest="platform", required=True)
+    teams = manifest_sub.add_parser("teams", help="build the Teams app package (zip)")
+    teams.add_argument("--app-id", required=True, help="the bot's Microsoft App ID (a GUID)")
+    teams.add_argument("--out", type=Path, default=Path("allybot-teams.zip"))
+    teams.add_argument("--domain", default=None, help="the host name the bot is served from")
+    manifest_sub.add_parser("slack", help="print the Slack app manifest (YAML)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "manifest":
+        return _manifest(args)
+    settings = _settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    command = args.command
+    if command is None:
+        if settings.slack_configured or settings.teams_configured:
+            command = "serve"
+        else:
+            print(
+                "No Slack or Teams credentials are set (SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET, "
+                "or MICROSOFT_APP_ID), so Allybot starts its local console. "
+                "See README.md to connect a platform.",
+                file=sys.stderr,
+            )
+            command = "console"
+            args.script, args.as_user, args.no_migrate = None, None, False
+    try:
+        if command == "db":
+            return asyncio.run(_db(settings, args.action))
+        if command == "serve":
+            return asyncio.run(_serve(settings, migrate=not args.no_migrate))
+        if command == "console":
+            from adapters.console.app import run_console
+
+            return asyncio.run(
+                run_console(
+                    settings, script=args.script, as_user=args.as_user, migrate=not args.no_migrate
+                )
+            )
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    from manifest import slack_manifest_path
+    from manifest.teams_package import build_teams_package
+
+    if args.platform == "slack":
+        print(slack_manifest_path().read_text(encoding="utf-8"))
+        return 0
+    try:
+        out = build_teams_package(args.app_id, args.out, bot_domain=args.domain)
+    except ValueError as exc:
+        print(f"allybot manifest teams: {exc}", file=sys.stderr)
+        return 2
+    print(f"Wrote {out}: upload it in Teams (Apps > Manage your apps > Upload an app).")
+    return 0
+
+
+async def _db(settings: Settings, action: str) -> int:
+    from store.migrate import current, upgrade
+
+    if action == "upgrade":
+        await upgrade(settings.db_url)
+        print(f"Database is at revision {await current(settings.db_url)}.")
+    else:
+        print(await current(settings.db_url) or "empty (run: allybot db upgrade)")
+    return 0
+
+
+async def _serve(settings: Settings, *, migrate: bool) -> int:
+    from aiohttp import web
+
+    from adapters.runtime import build_runtime
+
+    runtime = await build_runtime(settings, migrate=migrate)
+    try:
+        if runtime.socket_mode is not None:
+            await runtime.socket_mode.connect_async()
+        runner = web.AppRunner(runtime.app)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
+        log.info(
+            "Allybot listening on %s:%d (platforms: %s)",
+            settings.host,
+            settings.port,
+            ", ".join(sorted(runtime.core.ports)) or "none",
+        )
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+    finally:
+        await runtime.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

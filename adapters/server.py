@@ -1,0 +1,59 @@
+"""The one aiohttp application: Slack at /slack/events, Teams at /api/messages, /healthz."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from bot.core import Allybot
+
+log = logging.getLogger(__name__)
+
+RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+CORE_KEY = web.AppKey("core", Allybot)
+
+
+def build_app(
+    core: Allybot,
+    *,
+    slack: RouteHandler | None = None,
+    teams: RouteHandler | None = None,
+    run_worker: bool = True,
+) -> web.Application:
+    # Slack and Bot Framework payloads are small; a cap stops memory abuse before parsing.
+    app = web.Application(client_max_size=1024 * 1024)
+    app[CORE_KEY] = core
+    app.router.add_get("/healthz", _healthz)
+    if slack is not None:
+        app.router.add_post("/slack/events", slack)
+    if teams is not None:
+        app.router.add_post("/api/messages", teams)
+    if run_worker:
+        app.cleanup_ctx.append(_worker)
+    return app
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    core = request.app[CORE_KEY]
+    try:
+        await core.services.db.ping()
+    except Exception as exc:
+        log.warning("health check: database unreachable: %s", exc)
+        return web.json_response({"status": "error", "database": "unreachable"}, status=503)
+    return web.json_response({"status": "ok", "platforms": sorted(core.ports)})
+
+
+async def _worker(app: web.Application) -> AsyncIterator[None]:
+    """Runs the jobs worker (deliveries, later reminders and nudges) beside the server."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(app[CORE_KEY].scheduler.run_forever(stop), name="jobs-worker")
+    yield
+    stop.set()
+    app[CORE_KEY].scheduler.wake()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.wait_for(task, timeout=10)

@@ -1,0 +1,131 @@
+"""The Slack side of the port: sends through the Web API (slack_sdk AsyncWebClient)."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.render import render
+from bot.ids import Platform, UserRef, WorkspaceRef
+from bot.messages import Message, Private, Target, ToConversation, ToUser
+from bot.ports import Capabilities, DeliveryError, Sent, UserInfo
+
+log = logging.getLogger(__name__)
+
+# Errors that no retry will fix (https://api.slack.com/methods/chat.postMessage#errors).
+FINAL_ERRORS = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "user_not_found",
+    "user_not_in_channel",
+    "account_inactive",
+    "invalid_auth",
+    "not_authed",
+    "token_revoked",
+    "missing_scope",
+    "msg_too_long",
+    "invalid_blocks",
+    "cant_update_message",
+    "message_not_found",
+    "edit_window_closed",
+    "restricted_action",
+}
+# An ephemeral can't reach someone outside the channel; a DM still can.
+EPHEMERAL_FALLBACK = {"user_not_in_channel", "channel_not_found", "not_in_channel"}
+
+
+class SlackPort:
+    platform = Platform.SLACK
+    capabilities = Capabilities(
+        ephemeral=True, reactions_on_any_message=True, command_prefix="/ally "
+    )
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def send(self, workspace: WorkspaceRef, target: Target, message: Message) -> Sent | None:
+        args = render(message)
+        try:
+            if isinstance(target, ToConversation):
+                resp = await self.client.chat_postMessage(
+                    channel=target.conversation.id,
+                    thread_ts=target.thread_id,
+                    unfurl_links=False,
+                    **args,
+                )
+                return Sent(str(resp["channel"]), str(resp["ts"]))
+            if isinstance(target, ToUser):
+                # Posting to a user id delivers to the app's DM with them.
+                resp = await self.client.chat_postMessage(
+                    channel=target.user.id, unfurl_links=False, **args
+                )
+                return Sent(str(resp["channel"]), str(resp["ts"]))
+            if isinstance(target, Private):
+                try:
+                    await self.client.chat_postEphemeral(
+                        channel=target.conversation.id, user=target.user.id, **args
+                    )
+                except SlackApiError as exc:
+                    if _error(exc) not in EPHEMERAL_FALLBACK:
+                        raise
+                    return await self.send(workspace, ToUser(user=target.user), message)
+                return None
+        except SlackApiError as exc:
+            raise _delivery_error(exc) from exc
+        except (OSError, TimeoutError) as exc:
+            raise DeliveryError(f"Slack unreachable: {exc}", retryable=True) from exc
+        raise TypeError(f"unsupported target {target!r}")
+
+    async def update(self, workspace: WorkspaceRef, sent: Sent, message: Message) -> None:
+        try:
+            await self.client.chat_update(
+                channel=sent.conversation_id, ts=sent.message_id, **render(message)
+            )
+        except SlackApiError as exc:
+            raise _delivery_error(exc) from exc
+        except (OSError, TimeoutError) as exc:
+            raise DeliveryError(f"Slack unreachable: {exc}", retryable=True) from exc
+
+    async def user_info(self, user: UserRef) -> UserInfo | None:
+        try:
+            resp = await self.client.users_info(user=user.id)
+        except SlackApiError as exc:
+            if _error(exc) == "user_not_found":
+                return None
+            raise
+        data = resp.get("user") or {}
+        profile = data.get("profile") or {}
+        name = (
+            profile.get("display_name")
+            or profile.get("real_name")
+            or data.get("real_name")
+            or data.get("name")
+            or user.id
+        )
+        return UserInfo(
+            display_name=str(name),
+            tz=data.get("tz"),
+            is_bot=bool(data.get("is_bot")) or user.id == "USLACKBOT",
+            deleted=bool(data.get("deleted")),
+        )
+
+
+def _error(exc: SlackApiError) -> str:
+    try:
+        return str(exc.response.get("error") or "")
+    except Exception:
+        return ""
+
+
+def _delivery_error(exc: SlackApiError) -> DeliveryError:
+    code = _error(exc)
+    status = getattr(exc.response, "status_code", 200)
+    if status == 429 or code == "ratelimited":
+        retry_after = (exc.response.headers or {}).get("Retry-After") or (
+            exc.response.headers or {}
+        ).get("retry-after")
+        return DeliveryError("rate limited", retryable=True, retry_after=float(retry_after or 30))
+    return DeliveryError(f"Slack said {code or status}", retryable=code not in FINAL_ERRORS)

@@ -1,0 +1,260 @@
+"""Slack end to end: signed HTTP requests into bolt, Web API calls into a local fake."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import func, select
+
+from bot.clock import ManualClock
+from store.models import Kudos, ProcessedEvent
+from tests.fakes import FakeSlackApi, form_body
+from tests.slack_support import SlackSystem, start_slack
+
+REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "slack"
+
+
+@pytest_asyncio.fixture
+async def slack(
+    sqlite_url: str, fake_slack: FakeSlackApi, clock: ManualClock
+) -> AsyncIterator[SlackSystem]:
+    async for system in start_slack(sqlite_url, fake_slack, clock):
+        yield system
+
+
+async def count(slack: SlackSystem, model: type) -> int:
+    async with slack.runtime.db.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_kudos_command_acks_privately_dms_and_posts(slack: SlackSystem) -> None:
+    ack = await slack.command("<@U2|bo> thanks for the demo #teamwork", command="/kudos")
+    assert ack["response_type"] == "ephemeral"
+    assert "Kudos sent to *Bo*" in ack["text"] and "4 of 5 left today" in ack["text"]
+    assert await count(slack, Kudos) == 1  # committed before the ack came back
+    await slack.deliver()
+    dm = slack.sent("chat.postMessage", channel="U2")
+    assert len(dm) == 1 and "*Ana* gave you kudos" in dm[0]["text"]
+    assert "thanks for the demo #teamwork" in dm[0]["text"]
+    public = slack.sent("chat.postMessage", channel="C1")
+    assert len(public) == 1 and "gave kudos to <@U2>" in public[0]["text"]
+    stats = await slack.command("kudos stats", user="U2")
+    assert "received: 1 this week" in stats["text"]
+    assert stats["blocks"][0]["type"] == "header"
+
+
+async def test_help_and_unknown_commands(slack: SlackSystem) -> None:
+    help_ = await slack.command("")
+    assert help_["blocks"][0]["text"]["text"] == "Allybot commands"
+    assert "/ally kudos" in json.dumps(help_["blocks"])
+    unknown = await slack.command("kudoz <@U2> hi")
+    assert "Did you mean `/ally kudos`?" in unknown["text"]
+    usage = await slack.command("kudos <@U2>")
+    assert "Say what you're thanking them for" in usage["text"]
+
+
+async def test_refusals_are_explained(slack: SlackSystem) -> None:
+    me = await slack.command("kudos <@U1> me", user="U1")
+    assert "yourself" in me["text"]
+    bot = await slack.command("kudos <@B9> beep")
+    assert "deploybot is a bot" in bot["text"]
+
+
+async def test_reaction_gives_once_and_removal_takes_back(slack: SlackSystem) -> None:
+    item = {"type": "message", "channel": "C1", "ts": "1700000000.000100"}
+    added = {
+        "type": "reaction_added",
+        "user": "U1",
+        "reaction": "clap",
+        "item": item,
+        "item_user": "U2",
+        "event_ts": "1700000001.000200",
+    }
+    assert (await slack.event(added, event_id="EvA")).status == 200
+    # Slack retries the same delivery when it doubts our ack.
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert (await slack.event(added, event_id="EvA", headers=retry)).status == 200
+    await slack.deliver()
+    dms = slack.sent("chat.postMessage", channel="U2")
+    assert len(dms) == 1
+    assert "https://example.slack.com/archives/C1/p1700000000000100" in dms[0]["text"]
+    removed = dict(added, type="reaction_removed")
+    assert (await slack.event(removed, event_id="EvB")).status == 200
+    stats = await slack.command("kudos stats <@U2>")
+    assert "received: 0 this week" in stats["text"]
+
+
+async def test_allowance_used_up_by_reactions_is_told_privately(slack: SlackSystem) -> None:
+    for i in range(6):
+        item = {"type": "message", "channel": "C1", "ts": f"17000000{i:02d}.000100"}
+        await slack.event(
+            {
+                "type": "reaction_added",
+                "user": "U1",
+                "reaction": "tada",
+                "item": item,
+                "item_user": "U2",
+                "event_ts": "1",
+            }
+        )
+    await slack.deliver()
+    assert len(slack.sent("chat.postMessage", channel="U2")) == 5
+    notice = slack.sent("chat.postEphemeral", channel="C1", user="U1")
+    assert len(notice) == 1 and "used all 5 kudos" in notice[0]["text"]
+    assert "resets at 00:00 CET" in notice[0]["text"]
+
+
+async def test_dm_and_mention_commands_reply_through_the_web_api(slack: SlackSystem) -> None:
+    await slack.event(
+        {
+            "type": "message",
+            "channel": "D1",
+            "channel_type": "im",
+            "user": "U1",
+            "text": "kudos <@U2> thanks for the review",
+            "ts": "1700000100.000100",
+        }
+    )
+    await slack.event(
+        {
+            "type": "app_mention",
+            "channel": "C1",
+            "user": "U3",
+            "text": "<@UBOT> kudos <@U2> great talk",
+            "ts": "1700000200.000100",
+        }
+    )
+    await slack.deliver()
+    dm_reply = slack.sent("chat.postMessage", channel="D1")
+    assert len(dm_reply) == 1 and "Kudos sent to *Bo*" in dm_reply[0]["text"]
+    ephemeral = slack.sent("chat.postEphemeral", channel="C1", user="U3")
+    assert len(ephemeral) == 1 and "Kudos sent to *Bo*" in ephemeral[0]["text"]
+    assert len(slack.sent("chat.postMessage", channel="U2")) == 2
+
+
+async def test_reason_cannot_ping_or_inject(slack: SlackSystem) -> None:
+    await slack.command("kudos <@U2> &lt;!channel&gt; <!here> &lt;https://evil|click&gt; *big*")
+    await slack.deliver()
+    text = slack.sent("chat.postMessage", channel="C1")[0]["text"]
+    assert "<!channel>" not in text and "<!here>" not in text and "<https://evil" not in text
+    assert "&lt;!channel&gt;" in text and "&lt;!here&gt;" in text
+
+
+async def test_bad_signatures_are_rejected_and_nothing_written(slack: SlackSystem) -> None:
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "T0001",
+            "event_id": "EvX",
+            "event": {
+                "type": "reaction_added",
+                "user": "U1",
+                "reaction": "clap",
+                "item": {"type": "message", "channel": "C1", "ts": "1.2"},
+                "item_user": "U2",
+            },
+        }
+    )
+    forged = await slack.post(body, "application/json", secret="not-the-secret")
+    stale = await slack.post(body, "application/json", timestamp=int(time.time()) - 3600)
+    headers = {"X-Slack-Signature": "v0=" + "0" * 64}
+    tampered = await slack.post(body, "application/json", headers=headers)
+    unsigned = await slack.http.post(
+        f"{slack.url}/slack/events", data=body, headers={"Content-Type": "application/json"}
+    )
+    assert [forged.status, stale.status, tampered.status, unsigned.status] == [401] * 4
+    assert await count(slack, ProcessedEvent) == 0 and await count(slack, Kudos) == 0
+
+
+async def test_malformed_bodies_get_400(slack: SlackSystem) -> None:
+    for body, content_type in [
+        ("{not json", "application/json"),
+        ("[1, 2]", "application/json"),
+        ("payload=%7Bbad", "application/x-www-form-urlencoded"),
+        ("hello=world", "application/x-www-form-urlencoded"),
+        ("<xml/>", "text/xml"),
+    ]:
+        resp = await slack.post(body, content_type)
+        assert resp.status == 400, (body, resp.status)
+        assert "error" in json.loads(await resp.read())
+    assert await count(slack, ProcessedEvent) == 0
+
+
+async def test_unknown_event_types_are_acknowledged_and_logged(
+    slack: SlackSystem, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    resp = await slack.event({"type": "emoji_changed", "subtype": "add", "name": "x"})
+    assert resp.status == 200
+    assert "ignored Slack event type 'emoji_changed'" in caplog.text
+
+
+async def test_rate_limited_send_is_retried(slack: SlackSystem) -> None:
+    slack.api.fail_next("chat.postMessage", "ratelimited", status=429, retry_after=1)
+    await slack.command("kudos <@U2> thanks", channel="D1")
+    await slack.deliver()
+    assert len(slack.sent("chat.postMessage", channel="U2")) == 1
+    assert len(slack.api.calls_to("chat.postMessage")) == 2
+
+
+def _reference_bodies() -> list[tuple[str, str, str]]:
+    out: list[tuple[str, str, str]] = []
+    samples = REFERENCE / "java-slack-sdk-json-samples"
+    paths = sorted((REFERENCE / "payloads").rglob("*")) + sorted(samples.rglob("*.json"))
+    for path in paths:
+        if path.suffix == ".json" and "parsed" not in path.name:
+            data = json.loads(path.read_text())
+            if data.get("type") == "" and "event" in data:  # the samples blank every value
+                data["type"] = "event_callback"
+            if "inner_event" in path.name:  # published without its envelope
+                data = {
+                    "type": "event_callback",
+                    "team_id": "T111",
+                    "event_id": "EvInner",
+                    "event_time": 1,
+                    "event": data,
+                }
+            if "command" in data and "type" not in data:  # a slash command, sent as a form
+                out.append((path.name, form_body(data), "application/x-www-form-urlencoded"))
+            elif data.get("type") in (
+                "block_actions",
+                "view_submission",
+                "shortcut",
+                "message_action",
+            ):
+                from urllib.parse import urlencode
+
+                out.append(
+                    (
+                        path.name,
+                        urlencode({"payload": json.dumps(data)}),
+                        "application/x-www-form-urlencoded",
+                    )
+                )
+            else:
+                out.append((path.name, json.dumps(data), "application/json"))
+        elif path.name.endswith(".form-urlencoded.txt"):
+            out.append((path.name, path.read_text().strip(), "application/x-www-form-urlencoded"))
+    return out
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason="../shared/reference is not present")
+async def test_every_reference_payload_is_handled(
+    slack: SlackSystem, caplog: pytest.LogCaptureFixture
+) -> None:
+    bodies = _reference_bodies()
+    assert len(bodies) >= 30
+    for name, body, content_type in bodies:
+        resp = await slack.post(body, content_type)
+        assert resp.status == 200, (name, resp.status, await resp.text())
+        if "url_verification" in name:
+            assert json.loads(await resp.read())["challenge"]
+    await slack.deliver()
+    assert "Traceback" not in caplog.text
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
