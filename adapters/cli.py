@@ -57,11 +57,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "manifest":
         return _manifest(args)
     settings = _settings()
+    command = args.command
+    interactive = command in (None, "console") and not (
+        settings.slack_configured or settings.teams_configured
+    )
     logging.basicConfig(
-        level=settings.log_level.upper(),
+        # The console's transcript is the output; logs there are for problems only.
+        level="WARNING"
+        if interactive and settings.log_level.upper() == "INFO"
+        else settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    command = args.command
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if command is None:
         if settings.slack_configured or settings.teams_configured:
             command = "serve"

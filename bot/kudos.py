@@ -356,16 +356,34 @@ class KudosService:
                     giver_id=giver.member_id,
                     source="reaction",
                 )
+                taken_from: list[str] = []
                 for row in rows:
                     left = await kudos_store.remove_reaction(session, row.id, event.reaction)
                     if left == 0 and row.revoked_at is None:
                         row.revoked_at = now
+                        recipient = await ws_store.get_member_by_id(session, row.recipient_id)
+                        if recipient is not None:
+                            taken_from.append(recipient.display_name or recipient.external_id)
                         taken_back = rich(
                             "Kudos taken back: ",
                             Name(user=giver.ref, name=giver.name),
                             " removed their reaction.",
                         )
                         await self._edit_posts(session, event, ws_id, row, Message(text=taken_back))
+                if taken_from:
+                    # Say so, so that removing a reaction never silently changes the record.
+                    await self.s.delivery.send(
+                        session,
+                        event.workspace,
+                        ws_id,
+                        f"event:{event.event_id}:notice",
+                        Outbound(
+                            target=Private(user=giver.ref, conversation=event.message.conversation),
+                            message=Message(
+                                text=rich(f"You took back your kudos to {', '.join(taken_from)}.")
+                            ),
+                        ),
+                    )
         except DuplicateError:
             return
         finally:

@@ -105,4 +105,4 @@ async def get_job(session: AsyncSession, workspace_id: int, key: str) -> Job | N
 
 async def count_by_status(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(Job.status, func.count()).group_by(Job.status))
-    return {status: int(n) for status, n in rows.tuples()}
+    return {status: int(n) for status, n in rows}

@@ -8,6 +8,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from store.session import ensure_sqlite_dir
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -19,6 +21,7 @@ def alembic_config(url: str) -> Config:
 
 
 async def upgrade(url: str, revision: str = "head") -> None:
+    ensure_sqlite_dir(url)
     # Alembic's command API is synchronous and env.py runs its own event loop for the async
     # engine, so it runs in a worker thread.
     await asyncio.to_thread(command.upgrade, alembic_config(url), revision)
