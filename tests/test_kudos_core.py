@@ -118,3 +118,89 @@ async def test_failed_delivery_is_retried(
     clock.advance(timedelta(seconds=5))
     await core.scheduler.run_due()
     assert len(port.dms_to("bo")) == 1
+
+
+async def test_mentions_in_a_reason_are_named_not_pinged(core: Allybot, port: MemoryPort) -> None:
+    await run(core, "kudos <@bo> for pairing with <@cy> all week")
+    dm = port.dms_to("bo")[0]
+    assert "for pairing with @Cy all week" in dm.text
+    kinds = [part.kind for part in dm.message.text]
+    assert "mention" not in kinds  # Cy is named, not notified
+
+
+async def test_announcement_channel_gets_every_kudos_and_edits_on_take_back(
+    core: Allybot, port: MemoryPort
+) -> None:
+    assert "Saved" in await run(core, "config kudos-channel kudos-wall")
+    now = core.services.clock.now()
+    msg = MessageRef(GENERAL, "99")
+    await core.handle(reaction(user("cy"), msg, user("bo"), now, emoji="raised_hands"))
+    await core.scheduler.run_due()
+    wall = port.in_conversation("kudos-wall")
+    assert len(wall) == 1 and "Cy gave kudos to @Bo with :raised_hands:" in wall[0].text
+    assert wall[0].message.text[-1].kind != "mention"  # the wall names people, it doesn't ping
+    await core.handle(reaction(user("cy"), msg, user("bo"), now, emoji="raised_hands", added=False))
+    await core.scheduler.run_due()
+    assert len(port.updates) == 1
+    sent, edited = port.updates[0]
+    assert sent == wall[0].sent and "Kudos taken back" in plain_text(edited.text)
+    assert "You took back your kudos to Bo" in port.private_to("cy")[0].text
+    # Reacting again restores the kudos and the post, without a second DM.
+    await core.handle(reaction(user("cy"), msg, user("bo"), now, emoji="raised_hands"))
+    await core.scheduler.run_due()
+    assert len(port.dms_to("bo")) == 1
+    assert "gave kudos to @Bo" in plain_text(port.updates[-1][1].text)
+    assert "1 all time" in await run(core, "kudos stats <@bo>")
+
+
+async def test_reacting_to_a_kudos_post_seconds_it(core: Allybot, port: MemoryPort) -> None:
+    await run(core, "kudos <@bo> <@dee> for the launch #ownership")
+    post = port.in_conversation("general")[0]
+    assert post.sent is not None
+    bot_post = MessageRef(GENERAL, post.sent.message_id)
+    await core.handle(reaction(user("cy"), bot_post, None, core.services.clock.now()))
+    await core.scheduler.run_due()
+    seconded = [p.text for p in port.dms_to("bo")]
+    assert len(seconded) == 2 and "Cy gave you kudos: “for the launch #ownership”" in seconded[1]
+    assert len(port.dms_to("dee")) == 2
+
+
+async def test_message_action_thanks_the_author_once(core: Allybot, port: MemoryPort) -> None:
+    from bot.events import MessageActionInvoked
+
+    msg = MessageRef(GENERAL, "5", link="https://chat.example/5")
+
+    def action(reason: str, event_id: str) -> MessageActionInvoked:
+        return MessageActionInvoked(
+            event_id=event_id,
+            actor=user("ana"),
+            occurred_at=core.services.clock.now(),
+            action="give_kudos",
+            message=msg,
+            message_author=user("bo"),
+            inputs={"reason": reason},
+        )
+
+    empty = await core.handle(action("  ", "a0"))
+    assert empty is not None and "Say what you're thanking" in plain_text(empty.message.text)
+    first = await core.handle(action("clear answer #helpful", "a1"))
+    assert first is not None and "Kudos sent to @Bo" in plain_text(first.message.text)
+    again = await core.handle(action("still great", "a2"))
+    assert again is not None and "already thanked Bo" in plain_text(again.message.text)
+    await core.scheduler.run_due()
+    dm = port.dms_to("bo")
+    assert len(dm) == 1 and "https://chat.example/5" in dm[0].text
+
+
+async def test_stats_windows_follow_the_viewers_week(
+    core: Allybot, clock: ManualClock
+) -> None:
+    from datetime import UTC, datetime
+
+    clock.set(datetime(2026, 11, 15, 12, 0, tzinfo=UTC))  # Sunday
+    await run(core, "kudos <@bo> sunday thanks")
+    clock.set(datetime(2026, 11, 16, 12, 0, tzinfo=UTC))  # Monday: a new week
+    await run(core, "kudos <@bo> monday thanks")
+    out = await run(core, "kudos stats <@bo>", actor="cy")
+    assert "received: 1 this week, 2 this month, 2 all time" in out
+    assert "Usage: kudos stats" in await run(core, "kudos stats bo")
