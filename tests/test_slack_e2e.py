@@ -258,3 +258,9 @@ async def test_every_reference_payload_is_handled(
     await slack.deliver()
     assert "Traceback" not in caplog.text
     assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
+
+
+async def test_healthz_reports_platforms(slack: SlackSystem) -> None:
+    resp = await slack.http.get(f"{slack.url}/healthz")
+    assert resp.status == 200
+    assert await resp.json() == {"status": "ok", "platforms": ["slack"]}

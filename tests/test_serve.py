@@ -1,0 +1,93 @@
+"""`allybot serve` as a process: it starts, answers /healthz, delivers through its worker."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from tests.fakes import FakeSlackApi, form_body, slack_signed_headers
+from tests.slack_support import SECRET, TEAM
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_serve_process_handles_a_command_and_delivers(
+    tmp_path: Path, fake_slack: FakeSlackApi
+) -> None:
+    fake_slack.add_user("U1", "Ana")
+    fake_slack.add_user("U2", "Bo")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        DATA_DIR=str(tmp_path),
+        PORT=str(port),
+        HOST="127.0.0.1",
+        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=fake_slack.url,
+    )
+    env.pop("DATABASE_URL", None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "adapters.cli",
+        "serve",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):
+                try:
+                    async with http.get(f"{base}/healthz") as resp:
+                        if resp.status == 200:
+                            assert (await resp.json())["platforms"] == ["slack"]
+                            break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("allybot serve did not come up")
+            body = form_body(
+                {
+                    "team_id": TEAM,
+                    "channel_id": "C1",
+                    "user_id": "U1",
+                    "command": "/kudos",
+                    "text": "<@U2> thanks for the launch",
+                    "trigger_id": "t-serve",
+                }
+            )
+            headers = slack_signed_headers(
+                SECRET, body, content_type="application/x-www-form-urlencoded"
+            )
+            async with http.post(f"{base}/slack/events", data=body, headers=headers) as resp:
+                assert resp.status == 200
+                assert "Kudos sent" in (await resp.json())["text"]
+        # The worker inside the server delivers the DM without being asked.
+        calls = await fake_slack.wait_for(
+            "chat.postMessage", predicate=lambda c: c.args.get("channel") == "U2", timeout=10
+        )
+        assert "gave you kudos" in calls[0].args["text"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            await asyncio.wait_for(proc.wait(), timeout=15)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
