@@ -33,6 +33,20 @@ BACKENDS = [
 START = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 
 
+REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+
+
+@pytest.fixture(scope="session")
+def reference() -> Path:
+    """Slack's and Microsoft's published payloads and schemas, in ../shared/reference."""
+    if REFERENCE.is_dir():
+        return REFERENCE
+    reason = f"{REFERENCE} is missing (expected ../shared/reference next to the project root)"
+    if os.environ.get("CI", "").strip().lower() == "true":
+        pytest.fail(f"{reason}; CI=true, so this is a failure rather than a skip")
+    pytest.skip(reason)
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(START)

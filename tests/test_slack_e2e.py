@@ -17,8 +17,6 @@ from store.models import Kudos, ProcessedEvent
 from tests.fakes import FakeSlackApi, form_body
 from tests.slack_support import SlackSystem, start_slack
 
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "slack"
-
 
 @pytest_asyncio.fixture
 async def slack(
@@ -203,10 +201,10 @@ async def test_rate_limited_send_is_retried(slack: SlackSystem) -> None:
     assert len(slack.api.calls_to("chat.postMessage")) == 2
 
 
-def _reference_bodies() -> list[tuple[str, str, str]]:
+def _reference_bodies(slack_ref: Path) -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
-    samples = REFERENCE / "java-slack-sdk-json-samples"
-    paths = sorted((REFERENCE / "payloads").rglob("*")) + sorted(samples.rglob("*.json"))
+    samples = slack_ref / "java-slack-sdk-json-samples"
+    paths = sorted((slack_ref / "payloads").rglob("*")) + sorted(samples.rglob("*.json"))
     for path in paths:
         if path.suffix == ".json" and "parsed" not in path.name:
             data = json.loads(path.read_text())
@@ -244,11 +242,10 @@ def _reference_bodies() -> list[tuple[str, str, str]]:
     return out
 
 
-@pytest.mark.skipif(not REFERENCE.exists(), reason="../shared/reference is not present")
 async def test_every_reference_payload_is_handled(
-    slack: SlackSystem, caplog: pytest.LogCaptureFixture
+    slack: SlackSystem, reference: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    bodies = _reference_bodies()
+    bodies = _reference_bodies(reference / "slack")
     assert len(bodies) >= 30
     for name, body, content_type in bodies:
         resp = await slack.post(body, content_type)

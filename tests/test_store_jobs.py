@@ -32,11 +32,19 @@ async def test_job_enqueued_before_a_restart_fires_once_after_it(
     scheduler.register("remind", lambda payload: asyncio.sleep(0))
     async with first.transaction() as session:
         added = await scheduler.enqueue(
-            session, workspace_id=ws_id, kind="remind", key="remind:1", payload="{}",
+            session,
+            workspace_id=ws_id,
+            kind="remind",
+            key="remind:1",
+            payload="{}",
             due_at=clock.now() + timedelta(hours=1),
         )
         again = await scheduler.enqueue(
-            session, workspace_id=ws_id, kind="remind", key="remind:1", payload="{}",
+            session,
+            workspace_id=ws_id,
+            kind="remind",
+            key="remind:1",
+            payload="{}",
         )
     assert added and not again  # the idempotency key holds
     assert await scheduler.run_due() == 0  # not due yet
@@ -63,12 +71,18 @@ async def test_job_running_when_the_process_died_is_taken_again(
     ws_id = await _workspace(db, clock)
     async with db.transaction() as session:
         await job_store.enqueue(
-            session, workspace_id=ws_id, kind="remind", key="k", payload="{}",
-            due_at=clock.now(), now=clock.now(),
+            session,
+            workspace_id=ws_id,
+            kind="remind",
+            key="k",
+            payload="{}",
+            due_at=clock.now(),
+            now=clock.now(),
         )
     async with db.transaction() as session:  # a worker claims it, then dies
-        claimed = await job_store.claim_due(session, clock.now(), limit=5,
-                                            lease=timedelta(minutes=2))
+        claimed = await job_store.claim_due(
+            session, clock.now(), limit=5, lease=timedelta(minutes=2)
+        )
     assert len(claimed) == 1
     fired: list[str] = []
     scheduler = Scheduler(db, clock)
@@ -101,7 +115,9 @@ async def test_failing_job_backs_off_then_gives_up(db: Database, clock: ManualCl
     assert calls == MAX_ATTEMPTS
     async with db.transaction() as session:
         job = await job_store.get_job(session, ws_id, "x1")
-        assert job is not None and job.status == "failed" and "platform down" in (job.last_error or "")
+        assert (
+            job is not None and job.status == "failed" and "platform down" in (job.last_error or "")
+        )
 
     async def final(payload: str) -> None:
         raise GiveUp("user left")
