@@ -73,13 +73,11 @@ class Commands:
 
     def unknown(self, name: str, prefix: str) -> Message:
         close = difflib.get_close_matches(name, [*self._subs, "help"], n=1)
-        hint = f" Did you mean `{prefix}{close[0]}`?" if close else ""
+        hint = rich(" Did you mean ", Code(text=f"{prefix}{close[0]}"), "?") if close else ()
         return Message(
-            text=rich(
-                f"I don't know the command “{name}”.{hint} ",
-                Code(text=f"{prefix}help"),
-                " lists everything I can do.",
-            )
+            text=rich(f"I don't know the command “{name}”.")
+            + hint
+            + rich(" ", Code(text=f"{prefix}help"), " lists everything I can do.")
         )
 
     def help(self, prefix: str, topic: str = "") -> Message:

@@ -132,8 +132,10 @@ class Allybot:
             actor=event.actor,
             occurred_at=event.occurred_at,
             actor_profile=event.actor_profile,
+            profiles=event.profiles,
             raw=event.raw,
             conversation=event.message.conversation,
+            thread_id=event.message.thread_id,
             name="",
             text=text,
         )

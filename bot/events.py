@@ -56,8 +56,9 @@ class ReactionChanged(Event):
 @dataclass(frozen=True, kw_only=True)
 class CommandInvoked(Event):
     conversation: ConversationRef
-    name: str  # the subcommand, lower case ("kudos", "help"); "" when only the umbrella was used
+    name: str  # the slash command's name ("ally", "kudos"), or "" for words typed to the bot
     text: str  # the arguments, mentions normalised to <@USER_ID>
+    thread_id: str | None = None  # typed in a thread: public answers go to that thread
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -47,6 +47,7 @@ class Grant:
     conversation: ConversationRef | None
     message: MessageRef | None = None
     reaction: str | None = None
+    thread_id: str | None = None  # where a command was typed in a thread
 
     @property
     def link(self) -> str | None:
@@ -126,6 +127,7 @@ class KudosService:
             source="command",
             source_key=f"cmd:{event.event_id}",
             conversation=event.conversation,
+            thread_id=event.thread_id,
         )
         return await self._give_and_summarise(event, grant)
 
@@ -317,13 +319,16 @@ class KudosService:
         recipients = [by_member[k.recipient_id] for k in created]
         first = created[0].id
         conv = grant.conversation
-        places: list[tuple[str, ConversationRef, bool]] = []
+        places: list[tuple[str, ToConversation, bool]] = []
         if grant.source == "command" and conv is not None and conv.kind is ConversationKind.CHANNEL:
-            places.append(("post", conv, True))
+            places.append(
+                ("post", ToConversation(conversation=conv, thread_id=grant.thread_id), True)
+            )
         settings = await ws_store.get_settings(session, ws_id)
         channel = settings.kudos_channel if settings else None
         if channel and (conv is None or channel != conv.id):
-            places.append(("announce", ConversationRef(event.workspace, channel), False))
+            wall = ToConversation(conversation=ConversationRef(event.workspace, channel))
+            places.append(("announce", wall, False))
         for kind, where, ping in places:
             key = f"kudos:{first}:{kind}"
             await self.s.delivery.send(
@@ -332,7 +337,7 @@ class KudosService:
                 ws_id,
                 key,
                 Outbound(
-                    target=ToConversation(conversation=where),
+                    target=where,
                     message=say.public_post(
                         giver, recipients, said, grant.reaction, grant.link, ping=ping
                     ),

@@ -64,7 +64,7 @@ async def test_console_explains_bad_input(
     assert "There's no person called 'nobody'" in out
     assert "No channel '#nowhere'" in out
     assert "Unknown control ':frobnicate'" in out
-    assert "Did you mean `/ally kudos`?" in out
+    assert "Did you mean /ally kudos?" in out
     assert "Who are you thanking?" in out
     assert "Only workspace admins can change settings" in out
     assert "Kudos sent to @Cy Sato" in out  # typed to the bot in a DM

@@ -192,9 +192,7 @@ async def test_message_action_thanks_the_author_once(core: Allybot, port: Memory
     assert len(dm) == 1 and "https://chat.example/5" in dm[0].text
 
 
-async def test_stats_windows_follow_the_viewers_week(
-    core: Allybot, clock: ManualClock
-) -> None:
+async def test_stats_windows_follow_the_viewers_week(core: Allybot, clock: ManualClock) -> None:
     from datetime import UTC, datetime
 
     clock.set(datetime(2026, 11, 15, 12, 0, tzinfo=UTC))  # Sunday

@@ -208,9 +208,7 @@ class ConsoleSession:
             async with self.db.transaction() as session:
                 here = await sim.ensure_channel(session, self._ws_id, self.channel)
                 people = [
-                    m
-                    for m in await sim.history(session, here.id, self.me)
-                    if m.author != world.BOT
+                    m for m in await sim.history(session, here.id, self.me) if m.author != world.BOT
                 ]
             if not people:
                 self.out("  Nobody has posted here yet.")

@@ -1,0 +1,272 @@
+"""The Teams adapter: POST /api/messages -> botbuilder turn -> core event -> reply in the turn.
+
+The core handles each event inside the turn, before the HTTP answer goes back, so Teams is only
+acknowledged once the effect is committed (a retry of the same activity is then deduplicated).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core.teams import TeamsInfo
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+)
+from botbuilder.schema import Activity
+
+from adapters.teams import inbound, render
+from adapters.teams.addresses import Addresses
+from adapters.teams.port import TeamsPort
+from bot.core import Allybot
+from bot.directory import Route
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
+GIVE_KUDOS_COMMAND = "giveKudos"  # the message action's id in manifest/teams/manifest.json
+SUBMIT_ACTION = "composeExtension/submitAction"
+_TURN_KEY = "allybot.turn"
+_APP_TYPES = {"multitenant", "singletenant", "userassignedmsi"}
+
+
+@dataclass(frozen=True, slots=True)
+class _BotConfig:
+    """The configuration object botbuilder reads (attribute names are botbuilder's)."""
+
+    APP_ID: str
+    APP_PASSWORD: str
+    APP_TYPE: str
+    APP_TENANTID: str
+
+
+@dataclass
+class _Turn:
+    """What one inbound request produced, for the HTTP answer."""
+
+    body: Mapping[str, Any]
+    invoke_answer: tuple[int, Any] | None = None
+    compose_extension: bool = False
+    failed: bool = False
+
+
+def _check_settings(settings: Settings) -> None:
+    app_type = settings.microsoft_app_type.lower()
+    if app_type not in _APP_TYPES:
+        raise ValueError(
+            f"MICROSOFT_APP_TYPE is {settings.microsoft_app_type!r}; expected MultiTenant, "
+            "SingleTenant or UserAssignedMSI"
+        )
+    if not settings.microsoft_app_id:
+        if not settings.teams_enabled:
+            raise ValueError(
+                "Teams needs MICROSOFT_APP_ID (the bot's Microsoft App ID) so that inbound "
+                "requests are authenticated. For local development only, TEAMS_ENABLED=true runs "
+                "without it, with authentication off."
+            )
+        log.warning(
+            "TEAMS WITHOUT AUTHENTICATION: MICROSOFT_APP_ID is empty and TEAMS_ENABLED=true, so "
+            "/api/messages accepts unauthenticated requests and the bot sends replies to any "
+            "serviceUrl a request names. Use this for local development and tests only."
+        )
+        return
+    if app_type != "userassignedmsi" and not settings.microsoft_app_password:
+        raise ValueError("MICROSOFT_APP_PASSWORD is empty; the bot's client secret is required")
+    if app_type != "multitenant" and not settings.microsoft_app_tenant_id:
+        raise ValueError(
+            f"MICROSOFT_APP_TENANT_ID is empty; a {settings.microsoft_app_type} bot needs it"
+        )
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def _read_activity(request: web.Request) -> Mapping[str, Any] | web.Response:
+    """The activity JSON, or the 4xx answer for a body botbuilder would choke on."""
+    if request.content_type != "application/json":
+        return _error(415, "expected Content-Type: application/json")
+    try:
+        body = json.loads(await request.read())
+    except ValueError:
+        return _error(400, "the body is not valid JSON")
+    if not isinstance(body, dict):
+        return _error(400, "the body must be a JSON object (a Bot Framework activity)")
+    if not isinstance(body.get("type"), str) or not body["type"]:
+        return _error(400, "the activity has no type")
+    service_url = body.get("serviceUrl")
+    if not isinstance(service_url, str) or not service_url.startswith(("https://", "http://")):
+        return _error(400, "the activity has no valid serviceUrl")
+    return body
+
+
+class TeamsAdapter:
+    def __init__(self, core: Allybot, settings: Settings) -> None:
+        _check_settings(settings)
+        self._core = core
+        self._directory = core.services.directory
+        self._clock = core.services.clock
+        self._addresses = Addresses()
+        config = _BotConfig(
+            APP_ID=settings.microsoft_app_id,
+            APP_PASSWORD=settings.microsoft_app_password,
+            APP_TYPE=settings.microsoft_app_type,
+            APP_TENANTID=settings.microsoft_app_tenant_id,
+        )
+        self._cloud = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+        self._cloud.on_turn_error = self._on_turn_error
+        self.port = TeamsPort(
+            self._cloud,
+            app_id=settings.microsoft_app_id,
+            directory=self._directory,
+            addresses=self._addresses,
+        )
+
+    # ----- HTTP -------------------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        body = await _read_activity(request)
+        if isinstance(body, web.Response):
+            return body
+        try:
+            activity = Activity().deserialize(dict(body))
+        except Exception:  # msrest raises several types for ill-typed fields
+            log.info("rejected an activity botbuilder cannot read", exc_info=True)
+            return _error(400, "the body is not a valid Bot Framework activity")
+        turn = _Turn(body)
+
+        async def logic(context: Any) -> None:
+            context.turn_state[_TURN_KEY] = turn
+            await self._on_turn(context, turn)
+
+        try:
+            # Authenticates the request (when MICROSOFT_APP_ID is set), then runs the turn.
+            await self._cloud.process_activity(
+                request.headers.get("Authorization", ""), activity, logic
+            )
+        except PermissionError:
+            return _error(401, "unauthorized")
+        except Exception:
+            log.exception("could not start a turn for a %s activity", body["type"])
+            return _error(500, "internal error")
+        return self._answer(turn)
+
+    @staticmethod
+    def _answer(turn: _Turn) -> web.Response:
+        if turn.invoke_answer is not None:
+            status, payload = turn.invoke_answer
+            if payload is None:
+                return web.Response(status=status)
+            return web.json_response(payload, status=status)
+        if turn.failed:
+            # Not acknowledged: the effect may not have been committed.
+            return _error(500, "internal error")
+        # Invokes nobody answered (ignored ones) get an empty 200 too, not botbuilder's 501.
+        return web.Response(status=200)
+
+    async def _on_turn_error(self, context: Any, error: Exception) -> None:
+        log.error("Teams turn failed", exc_info=error)
+        turn = context.turn_state.get(_TURN_KEY)
+        if not isinstance(turn, _Turn):
+            return
+        turn.failed = True
+        if turn.compose_extension:
+            turn.invoke_answer = (200, _compose_message(SORRY))
+            return
+        if turn.body.get("type") == "message":
+            try:
+                await context.send_activity(SORRY)
+            except Exception:  # the connector itself may be what failed
+                log.warning("could not tell the user about the failure", exc_info=True)
+
+    # ----- turns ------------------------------------------------------------------------------
+
+    async def _on_turn(self, context: Any, turn: _Turn) -> None:
+        env = inbound.read_envelope(turn.body, self._clock.now())
+        if env is None:
+            log.info(
+                "ignored a %s activity without tenant, conversation or sender",
+                turn.body.get("type"),
+            )
+            return
+        self._addresses.remember(env.workspace.id, env.service_url, env.bot_id)
+        match env.kind:
+            case "message":
+                await self._remember_personal_route(env)
+                await self._on_message(context, env)
+            case "invoke":
+                await self._remember_personal_route(env)
+                await self._on_invoke(context, env, turn)
+            case "messageReaction":
+                for event in inbound.reaction_events(env):
+                    await self._core.handle(event)
+            case "conversationUpdate":
+                if env.personal and inbound.bot_was_added(env):
+                    await self._remember_personal_route(env)
+                for joined in inbound.member_events(env):
+                    await self._core.handle(joined)
+            case _:
+                log.info("ignored a %s activity", env.kind)
+
+    async def _on_message(self, context: Any, env: inbound.Envelope) -> None:
+        event = inbound.message_event(env)
+        if event is None:
+            return
+        reply = await self._core.handle(event)
+        if reply is not None:
+            # A reply to the activity: in a channel it lands in the same thread.
+            await context.send_activity(render.to_activity(reply.message))
+
+    async def _on_invoke(self, context: Any, env: inbound.Envelope, turn: _Turn) -> None:
+        name = env.raw.get("name")
+        value = env.raw.get("value")
+        command = value.get("commandId") if isinstance(value, Mapping) else None
+        if name != SUBMIT_ACTION or command != GIVE_KUDOS_COMMAND or not isinstance(value, Mapping):
+            log.info("answered an unhandled invoke %r (%r) with an empty 200", name, command)
+            turn.invoke_answer = (200, None)
+            return
+        turn.compose_extension = True
+        author = inbound.payload_author(value)
+        author_id = await self._bot_framework_id(context, author)
+        event = inbound.message_action_event(env, "give_kudos", author, author_id)
+        reply = await self._core.handle(event)
+        text = render.render_plain(reply.message.text) if reply is not None else "Done."
+        turn.invoke_answer = (200, _compose_message(text))
+
+    async def _bot_framework_id(
+        self, context: Any, author: inbound.PayloadAuthor | None
+    ) -> str | None:
+        """Message payloads name people by AAD object id; the core knows them by their "29:" id,
+        which the connector's member look-up returns (it accepts either)."""
+        if author is None:
+            return None
+        if author.is_bot:
+            return author.id
+        try:
+            member = await TeamsInfo.get_member(context, author.id)
+        except Exception:  # any failure: fall back to the AAD id rather than lose the kudos
+            log.info("could not resolve AAD id %s; using it as the user id", author.id)
+            return author.id
+        member_id = getattr(member, "id", None)
+        return str(member_id) if member_id else author.id
+
+    async def _remember_personal_route(self, env: inbound.Envelope) -> None:
+        """A personal chat is how the bot reaches someone privately later: store it."""
+        if not env.personal or env.actor_profile.is_bot:
+            return
+        route = Route(env.conversation.id, env.service_url, env.bot_id)
+        if self._addresses.route_unchanged(env.actor, route):
+            return  # spare the write on every message
+        await self._directory.remember_route(env.actor, route)
+        self._addresses.note_route(env.actor, route)
+
+
+def _compose_message(text: str) -> dict[str, Any]:
+    """A message extension's answer that shows `text` to the person who used it."""
+    return {"composeExtension": {"type": "message", "text": text}}
