@@ -85,6 +85,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "db":
             return asyncio.run(_db(settings, args.action))
         if command == "serve":
+            if not (settings.slack_configured or settings.teams_configured):
+                print(
+                    "allybot serve: no platform is configured. Set SLACK_BOT_TOKEN with "
+                    "SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode), and/or "
+                    "MICROSOFT_APP_ID with MICROSOFT_APP_PASSWORD. Without them, try "
+                    "`allybot console`.",
+                    file=sys.stderr,
+                )
+                return 2
             return asyncio.run(_serve(settings, migrate=not args.no_migrate))
         if command == "console":
             from adapters.console.app import run_console

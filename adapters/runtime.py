@@ -50,6 +50,7 @@ async def build_runtime(
         closers.append(slack.close)
         if settings.slack_app_token:
             socket_mode = slack.socket_mode_handler()
+            closers.append(socket_mode.close_async)
         else:
             slack_route = slack.handle
     if settings.teams_configured:

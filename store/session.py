@@ -36,6 +36,10 @@ class Database:
         if self.is_sqlite:
             ensure_sqlite_dir(url)
             kwargs["connect_args"] = {"timeout": 30}
+            # SQLite has one writer at a time. One pooled connection makes transactions queue in
+            # asyncio (fair, no polling) instead of in SQLite's busy handler, which sleeps in
+            # steps and made the slowest acks ~10x the median.
+            kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
         else:
             kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)

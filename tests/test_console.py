@@ -129,3 +129,9 @@ def test_cli_db_upgrade_and_manifest(tmp_path: Path) -> None:
     assert good.returncode == 0 and out.exists(), good.stderr
     slack = _run(["manifest", "slack"], tmp_path, **env)
     assert "/kudos" in slack.stdout
+
+
+def test_serve_without_a_platform_says_what_to_set(tmp_path: Path) -> None:
+    result = _run(["serve"], tmp_path, PYTHONPATH=str(ROOT))
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN" in result.stderr and "MICROSOFT_APP_ID" in result.stderr

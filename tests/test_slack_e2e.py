@@ -261,3 +261,21 @@ async def test_healthz_reports_platforms(slack: SlackSystem) -> None:
     resp = await slack.http.get(f"{slack.url}/healthz")
     assert resp.status == 200
     assert await resp.json() == {"status": "ok", "platforms": ["slack"]}
+
+
+async def test_socket_mode_is_used_when_an_app_token_is_set(
+    sqlite_url: str, fake_slack: FakeSlackApi, clock: ManualClock
+) -> None:
+    from adapters.runtime import build_runtime
+    from tests.slack_support import slack_settings
+
+    settings = slack_settings(sqlite_url, fake_slack, SLACK_APP_TOKEN="xapp-1-test")
+    runtime = await build_runtime(settings, clock=clock, run_worker=False)
+    try:
+        assert runtime.socket_mode is not None
+        assert runtime.socket_mode.app is not None
+        # The same bolt app serves both transports; HTTP is not exposed in Socket Mode.
+        routes = {r.resource.canonical for r in runtime.app.router.routes()}  # type: ignore[union-attr]
+        assert "/slack/events" not in routes and "/healthz" in routes
+    finally:
+        await runtime.close()
