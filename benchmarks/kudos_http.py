@@ -22,7 +22,12 @@ from aiohttp import web
 
 from adapters.runtime import build_runtime
 from bot.clock import SystemClock
-from tests.databases import drop_postgres_database, postgres_database, sqlite_database
+from tests.databases import (
+    drop_postgres_database,
+    drop_template,
+    postgres_database,
+    sqlite_database,
+)
 from tests.fakes import FakeSlackApi, form_body, slack_signed_headers
 from tests.slack_support import SECRET, TEAM, slack_settings
 
@@ -110,6 +115,7 @@ async def main() -> None:
             )
             if name:
                 await drop_postgres_database(name)
+        await drop_template()
 
 
 if __name__ == "__main__":

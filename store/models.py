@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -75,6 +76,8 @@ class WorkspaceSettings(Base):
     )
     kudos_daily_allowance: Mapped[int | None] = mapped_column(Integer)
     kudos_channel: Mapped[str | None] = mapped_column(String(128))
+    recognition_channel: Mapped[str | None] = mapped_column(String(128))
+    timezone: Mapped[str | None] = mapped_column(String(64))  # periods of leaderboards
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -98,6 +101,7 @@ class Member(Base):
     display_name: Mapped[str | None] = mapped_column(String(200))
     tz: Mapped[str | None] = mapped_column(String(64))
     is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    team: Mapped[str | None] = mapped_column(String(100))
     profile_refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     __table_args__ = (UniqueConstraint("workspace_id", "external_id"),)
@@ -209,6 +213,156 @@ class Job(Base):
         UniqueConstraint("workspace_id", "key"),
         Index("ix_jobs_status_due", "status", "due_at"),
     )
+
+
+class Role(Base):
+    """admin | community_manager | curator; everyone else is a member."""
+
+    __tablename__ = "roles"
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    granted_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (Index("ix_roles_workspace_role", "workspace_id", "role"),)
+
+
+class MemberCounter(Base):
+    """Counters badge rules read (kudos_received, kudos_given, people_thanked, ...), kept
+    up to date in the transaction of the event that changes them."""
+
+    __tablename__ = "member_counters"
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    counter: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ThankedPair(Base):
+    """Who has thanked whom at least once: makes 'distinct people thanked' a cheap counter."""
+
+    __tablename__ = "thanked_pairs"
+    giver_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    recipient_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class KudosTotal(Base):
+    """Kudos received and given per person per period (week, month, quarter, all time) and per
+    value ('' for all values): leaderboards read the top of an index instead of counting."""
+
+    __tablename__ = "kudos_totals"
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    given: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (
+        Index(
+            "ix_kudos_totals_received",
+            "workspace_id",
+            "period",
+            "period_start",
+            "value",
+            "received",
+            "member_id",
+        ),
+        Index(
+            "ix_kudos_totals_given",
+            "workspace_id",
+            "period",
+            "period_start",
+            "value",
+            "given",
+            "member_id",
+        ),
+    )
+
+
+class Badge(Base):
+    __tablename__ = "badges"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(80))
+    emoji: Mapped[str] = mapped_column(String(100))
+    image_url: Mapped[str | None] = mapped_column(String(1000))
+    description: Mapped[str] = mapped_column(Text)
+    how_earned: Mapped[str] = mapped_column(Text)
+    repeatable: Mapped[bool] = mapped_column(Boolean, default=False)
+    citation_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (UniqueConstraint("workspace_id", "slug"),)
+
+
+class BadgeRule(Base):
+    """Awards a badge when a counter reaches a threshold (each multiple, if repeatable)."""
+
+    __tablename__ = "badge_rules"
+    badge_id: Mapped[int] = mapped_column(
+        ForeignKey("badges.id", ondelete="CASCADE"), primary_key=True
+    )
+    counter: Mapped[str] = mapped_column(String(40))
+    threshold: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (Index("ix_badge_rules_counter", "counter"),)
+
+
+class BadgeAward(Base):
+    __tablename__ = "badge_awards"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    badge_id: Mapped[int] = mapped_column(ForeignKey("badges.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    # Idempotency: "rule" / "rule:<n>" for rule awards, "manual:<event id>" for manual ones.
+    award_key: Mapped[str] = mapped_column(String(240))
+    citation: Mapped[str] = mapped_column(Text)
+    awarded_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))  # None: a rule
+    awarded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        UniqueConstraint("badge_id", "member_id", "award_key"),
+        Index("ix_badge_awards_member", "member_id", "awarded_at"),
+        Index("ix_badge_awards_workspace_time", "workspace_id", "awarded_at"),
+    )
+
+
+class MemberPreference(Base):
+    __tablename__ = "member_preferences"
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    leaderboard_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    announce_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RewardPreference(Base):
+    """What recognition means to a person: kinds from a fixed list, plus free text."""
+
+    __tablename__ = "reward_preferences"
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ConsoleChannel(Base):
