@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bot.errors import UsageError, UserError
+from bot.errors import UsageError
 from bot.events import CommandInvoked
 from bot.messages import Message, Reply, rich
+from bot.roles import Permission, Roles
 from bot.services import Services
 from bot.text import CHANNEL
 from store import workspaces as ws_store
@@ -14,18 +15,13 @@ EXAMPLES = ("config allowance 3", "config kudos-channel here", "config kudos-rea
 
 
 class AdminService:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, roles: Roles) -> None:
         self.s = services
-
-    def is_admin(self, event: CommandInvoked) -> bool:
-        admins = self.s.settings.admins
-        return event.actor.id in admins or str(event.actor) in admins
+        self.roles = roles
 
     async def config(self, event: CommandInvoked, args: str) -> Reply:
-        if not self.is_admin(event):
-            raise UserError(
-                "Only workspace admins can change settings (admins are listed in ALLYBOT_ADMINS)."
-            )
+        actor = await self.s.directory.person(event.actor, event.actor_profile)
+        await self.roles.require(actor, Permission.CONFIGURE)
         ws_id = await self.s.directory.workspace_id(event.workspace)
         now = self.s.clock.now()
         key, _, value = args.strip().partition(" ")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from bot import admin, kudos
+from bot import admin, kudos, roles
 from bot.clock import Clock, SystemClock
 from bot.commands import Commands, Subcommand
 from bot.delivery import Delivery
@@ -51,7 +51,8 @@ class Allybot:
             delivery=Delivery(db, clock, scheduler, self.ports),
         )
         self.kudos = kudos.KudosService(self.services)
-        self.admin = admin.AdminService(self.services)
+        self.roles = roles.Roles(self.services)
+        self.admin = admin.AdminService(self.services, self.roles)
         self.commands = Commands()
         self.commands.add(
             Subcommand(
@@ -60,6 +61,33 @@ class Allybot:
                 "Thank people; `kudos stats [@person]` shows kudos given and received.",
                 kudos.EXAMPLES,
                 self.kudos.command,
+            )
+        )
+        self.commands.add(
+            Subcommand(
+                "role",
+                roles.USAGE,
+                "Give or take away a role (admins only); `roles` lists who has which.",
+                roles.EXAMPLES,
+                self.roles.command,
+            )
+        )
+        self.commands.add(
+            Subcommand(
+                "roles",
+                "",
+                "Who are the admins, community managers and curators.",
+                ("roles",),
+                self.roles.command,
+            )
+        )
+        self.commands.add(
+            Subcommand(
+                "whoami",
+                "",
+                "Your id on this platform (for ALLYBOT_ADMINS).",
+                ("whoami",),
+                self._whoami,
             )
         )
         self.commands.add(
@@ -107,6 +135,18 @@ class Allybot:
             return None
         except UserError as exc:
             return Reply(message=Message(text=rich(str(exc))))
+
+    async def _whoami(self, event: CommandInvoked, args: str) -> Reply:
+        person = await self.services.directory.person(event.actor, event.actor_profile)
+        held = sorted(r.label for r in await self.roles.of(person)) or ["member"]
+        return Reply(
+            message=Message(
+                text=rich(
+                    f"You are {person.name}: id {event.actor.id} "
+                    f"({event.actor}), roles: {', '.join(held)}."
+                )
+            )
+        )
 
     async def deliver_reply(self, event: Event, reply: Reply, target: Target) -> None:
         """Queues a reply for delivery, for adapters that cannot answer inside the request
