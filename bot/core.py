@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from bot import admin, kudos, roles
 from bot.clock import Clock, SystemClock
@@ -53,6 +53,12 @@ class Allybot:
         self.kudos = kudos.KudosService(self.services)
         self.roles = roles.Roles(self.services)
         self.admin = admin.AdminService(self.services, self.roles)
+        # Buttons are routed by the part of their action id before ":" ("feedback:ack" ->
+        # "feedback"); message actions (Teams' "Give kudos", Slack shortcuts) by their name.
+        self.actions: dict[str, Callable[[ActionPressed], Awaitable[Reply | None]]] = {}
+        self.message_actions: dict[
+            str, Callable[[MessageActionInvoked], Awaitable[Reply | None]]
+        ] = {"give_kudos": self.kudos.on_message_action}
         self.commands = Commands()
         self.commands.add(
             Subcommand(
@@ -123,14 +129,23 @@ class Allybot:
                 case ReactionChanged():
                     await self.kudos.on_reaction(event)
                     return None
-                case MessageActionInvoked(action="give_kudos"):
-                    return await self.kudos.on_message_action(event)
+                case MessageActionInvoked():
+                    on_message = self.message_actions.get(event.action)
+                    if on_message is None:
+                        log.info("ignored unknown message action %r", event.action)
+                        return None
+                    return await on_message(event)
+                case ActionPressed():
+                    on_action = self.actions.get(event.action_id.partition(":")[0])
+                    if on_action is None:
+                        log.info("ignored unknown action %r", event.action_id)
+                        return None
+                    return await on_action(event)
                 case MemberJoined():
                     await self.services.directory.person(event.actor, event.actor_profile)
                     return None
-                case ActionPressed() | MessagePosted() | MessageActionInvoked():
-                    log.debug("ignored %s", type(event).__name__)
-                    return None
+                case MessagePosted():
+                    return None  # channel chatter; routing of questions will read it
             log.info("ignored unknown event type %s", type(event).__name__)
             return None
         except UserError as exc:

@@ -162,6 +162,10 @@ class Directory:
             log.warning("profile look-up failed for %s", user, exc_info=True)
             return None
 
+    def from_member(self, workspace: WorkspaceRef, member: Member) -> Person:
+        """A Person from a stored member, without any look-up."""
+        return self._person(UserRef(workspace, member.external_id), member)
+
     def _person(self, user: UserRef, member: Member) -> Person:
         return Person(
             member_id=member.id,

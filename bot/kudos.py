@@ -20,7 +20,7 @@ from bot.errors import UsageError, UserError
 from bot.events import CommandInvoked, Event, MessageActionInvoked, ReactionChanged
 from bot.ids import ConversationKind, ConversationRef, MessageRef, UserRef
 from bot.messages import Edit, Message, Outbound, Private, Reply, Rich, ToConversation, ToUser, rich
-from bot.services import Services
+from bot.services import KudosChange, Services
 from bot.text import MENTION, mentioned_ids, values_in
 from store import DuplicateError
 from store import events as event_store
@@ -267,6 +267,7 @@ class KudosService:
                         await kudos_store.add_reaction(session, row.id, grant.reaction)
                     outcome.given.append(person)
                     outcome.used += 1
+                    await self._changed(session, event, ws_id, row, giver, person, +1, now)
                     if existing is not None:
                         # Given, taken back, now given again: restore it, without a second DM.
                         existing.revoked_at, existing.created_at = None, now
@@ -294,6 +295,35 @@ class KudosService:
         finally:
             self.s.scheduler.wake()
         return outcome
+
+    async def _changed(
+        self,
+        session: AsyncSession,
+        event: Event,
+        ws_id: int,
+        row: Kudos,
+        giver: Person,
+        recipient: Person,
+        delta: int,
+        given_at: datetime,
+    ) -> None:
+        """Tells listeners (recognition) about a kudos counted or taken back, in this
+        transaction, so counters and awards can never disagree with the kudos themselves."""
+        if not self.s.kudos_listeners:
+            return
+        change = KudosChange(
+            workspace=event.workspace,
+            workspace_id=ws_id,
+            kudos_id=row.id,
+            giver=giver,
+            recipient=recipient,
+            values=tuple(await kudos_store.values_of(session, row.id)),
+            given_at=given_at,
+            delta=delta,
+            event_id=event.event_id,
+        )
+        for listener in self.s.kudos_listeners:
+            await listener(session, change)
 
     async def _allowance(self, session: AsyncSession, ws_id: int) -> int:
         settings = await ws_store.get_settings(session, ws_id)
@@ -404,9 +434,14 @@ class KudosService:
                     if left or row.revoked_at is not None:
                         continue  # another kudos emoji still holds it
                     row.revoked_at = now
-                    recipient = await ws_store.get_member_by_id(session, row.recipient_id)
-                    if recipient is not None:
-                        names.append(recipient.display_name or recipient.external_id)
+                    member = await ws_store.get_member_by_id(session, row.recipient_id)
+                    if member is None:
+                        continue
+                    recipient = self.s.directory.from_member(event.workspace, member)
+                    names.append(recipient.name)
+                    await self._changed(
+                        session, event, ws_id, row, giver, recipient, -1, row.created_at
+                    )
                     await self._edit_posts(session, event, ws_id, row, say.taken_back(giver))
                 if names:
                     # Say so: removing a reaction must never change the record silently.
