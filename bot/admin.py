@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot import feedback_config
 from bot.errors import UsageError
 from bot.events import CommandInvoked
 from bot.messages import Message, Reply, rich
@@ -10,7 +13,11 @@ from bot.services import Services
 from bot.text import CHANNEL
 from store import workspaces as ws_store
 
-USAGE = "[allowance N | kudos-channel here|#channel|off | kudos-reactions EMOJI ...]"
+USAGE = (
+    "[allowance N | kudos-channel here|#channel|off | kudos-reactions EMOJI ... | "
+    "recognition-channel here|#channel|off | timezone ZONE | "
+    f"{feedback_config.USAGE}]"
+)
 EXAMPLES = ("config allowance 3", "config kudos-channel here", "config kudos-reactions clap tada")
 
 
@@ -38,22 +45,46 @@ class AdminService:
                 await ws_store.set_kudos_allowance(session, ws_id, int(value), now)
             elif key == "kudos-channel":
                 await ws_store.set_kudos_channel(session, ws_id, _channel(value, event), now)
+            elif key == "recognition-channel":
+                await ws_store.set_recognition_channel(session, ws_id, _channel(value, event), now)
+            elif key == "timezone":
+                try:
+                    ZoneInfo(value)
+                except (ZoneInfoNotFoundError, ValueError):
+                    raise UsageError(
+                        f"“{value}” is not a time zone; expected an IANA name like Europe/Paris. "
+                        "Leaderboard weeks and months follow it."
+                    ) from None
+                await ws_store.set_timezone(session, ws_id, value, now)
             elif key == "kudos-reactions":
                 names = [v.strip(":, ") for v in value.split()]
                 names = [n for n in names if n]
                 if not names:
                     raise UsageError("Name at least one reaction, e.g. config kudos-reactions clap")
                 await ws_store.set_kudos_reactions(session, ws_id, names)
+            elif key in feedback_config.KEYS:
+                await feedback_config.apply(
+                    session, ws_id, key, value, lambda v: _channel(v, event), now
+                )
             else:
                 raise UsageError(f"Unknown setting “{key}”.\nUsage: config {USAGE}")
             settings = await ws_store.get_settings(session, ws_id)
             reactions = await ws_store.get_kudos_reactions(session, ws_id)
+            feedback = await feedback_config.load(session, ws_id)
         allowance = (
             settings.kudos_daily_allowance
             if settings and settings.kudos_daily_allowance
             else self.s.settings.kudos_daily_allowance
         )
         channel = settings.kudos_channel if settings and settings.kudos_channel else "off"
+        recognition = (
+            settings.recognition_channel if settings and settings.recognition_channel else "off"
+        )
+        zone = (
+            settings.timezone
+            if settings and settings.timezone
+            else (self.s.settings.default_timezone)
+        )
         if not reactions:
             reactions = (
                 self.s.settings.teams_kudos_reactions
@@ -65,7 +96,9 @@ class AdminService:
                 text=rich(
                     ("Saved. " if key else "")
                     + f"Daily kudos allowance: {allowance}. Kudos channel: {channel}. "
-                    f"Kudos reactions: {', '.join(reactions)}."
+                    f"Kudos reactions: {', '.join(reactions)}. "
+                    f"Recognition channel: {recognition}. Time zone: {zone}. "
+                    + feedback_config.describe(feedback)
                 )
             )
         )

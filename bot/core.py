@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
-from bot import admin, kudos, roles
+from bot import admin, badges, home, kudos, leaderboard, profile, recognition, roles
 from bot.clock import Clock, SystemClock
 from bot.commands import Commands, Subcommand
 from bot.delivery import Delivery
@@ -15,6 +15,7 @@ from bot.events import (
     ActionPressed,
     CommandInvoked,
     Event,
+    HomeOpened,
     MemberJoined,
     MessageActionInvoked,
     MessagePosted,
@@ -53,6 +54,12 @@ class Allybot:
         self.kudos = kudos.KudosService(self.services)
         self.roles = roles.Roles(self.services)
         self.admin = admin.AdminService(self.services, self.roles)
+        self.recognition = recognition.Recognition(self.services)
+        self.badges = badges.BadgeCommands(self.services, self.roles, self.recognition)
+        self.leaderboards = leaderboard.Leaderboards(self.services, self.recognition)
+        self.profiles = profile.Profiles(self.services, self.roles, self.recognition)
+        self.home = home.Home(self.services, self.recognition, self.kudos, self.leaderboards)
+        self.recognition.after_change.append(self.home.refresh)
         # Buttons are routed by the part of their action id before ":" ("feedback:ack" ->
         # "feedback"); message actions (Teams' "Give kudos", Slack shortcuts) by their name.
         self.actions: dict[str, Callable[[ActionPressed], Awaitable[Reply | None]]] = {}
@@ -105,6 +112,75 @@ class Allybot:
                 self.admin.config,
             )
         )
+        self._add_recognition_commands()
+
+    def _add_recognition_commands(self) -> None:
+        add = self.commands.add
+        add(
+            Subcommand(
+                "badge",
+                badges.USAGE,
+                "Badges: award, revoke, create, rules (curators).",
+                badges.EXAMPLES,
+                self.badges.command,
+            )
+        )
+        add(Subcommand("badges", "", "The badge catalogue.", ("badges",), self.badges.command))
+        add(
+            Subcommand(
+                "leaderboard",
+                leaderboard.USAGE,
+                "Top 10 and your own rank; nobody is pinged.",
+                leaderboard.EXAMPLES,
+                self.leaderboards.command,
+            )
+        )
+        add(
+            Subcommand(
+                "profile",
+                "[@person]",
+                "Badges with citations, kudos, top values and recent thanks.",
+                ("profile", "profile @ana"),
+                self.profiles.profile,
+            )
+        )
+        add(
+            Subcommand(
+                "rewards",
+                profile.REWARDS_USAGE,
+                "What recognition means to you; community managers plan with it.",
+                ("rewards add learning-budget", "rewards @ana"),
+                self.profiles.rewards,
+            )
+        )
+        add(
+            Subcommand(
+                "privacy",
+                "[leaderboard on|off] [announce on|off]",
+                "Show or hide yourself on leaderboards and in badge announcements.",
+                ("privacy leaderboard off",),
+                self.profiles.privacy,
+            )
+        )
+        add(
+            Subcommand(
+                "team",
+                "[@person] [NAME|none]",
+                "Your team, for team leaderboards.",
+                ("team Support",),
+                self.profiles.team,
+            )
+        )
+        add(
+            Subcommand(
+                "home",
+                "",
+                "Your kudos, badges, rank and allowance at a glance.",
+                ("home",),
+                self.home.command,
+            )
+        )
+        self.actions["home"] = self.home.on_action
 
     @property
     def scheduler(self) -> Scheduler:
@@ -141,6 +217,9 @@ class Allybot:
                         log.info("ignored unknown action %r", event.action_id)
                         return None
                     return await on_action(event)
+                case HomeOpened():
+                    await self.home.on_opened(event)
+                    return None
                 case MemberJoined():
                     await self.services.directory.person(event.actor, event.actor_profile)
                     return None

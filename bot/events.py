@@ -83,5 +83,20 @@ class ActionPressed(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class FormSubmitted(Event):
+    """A form the core asked for (see `bot.messages.Form`) was filled in and sent."""
+
+    form_id: str
+    values: Mapping[str, str]
+    state: str = ""
+    conversation: ConversationRef | None = None  # where it was opened, when the platform says
+
+
+@dataclass(frozen=True, kw_only=True)
 class MemberJoined(Event):
     conversation: ConversationRef
+
+
+@dataclass(frozen=True, kw_only=True)
+class HomeOpened(Event):
+    """The person opened the bot's home view (Slack's App Home tab)."""

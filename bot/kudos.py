@@ -267,7 +267,6 @@ class KudosService:
                         await kudos_store.add_reaction(session, row.id, grant.reaction)
                     outcome.given.append(person)
                     outcome.used += 1
-                    await self._changed(session, event, ws_id, row, giver, person, +1, now)
                     if existing is not None:
                         # Given, taken back, now given again: restore it, without a second DM.
                         existing.revoked_at, existing.created_at = None, now
@@ -275,18 +274,20 @@ class KudosService:
                             giver, [person], said, grant.reaction, grant.link, ping=False
                         )
                         await self._edit_posts(session, event, ws_id, row, post)
-                        continue
-                    created.append(row)
-                    await self.s.delivery.send(
-                        session,
-                        event.workspace,
-                        ws_id,
-                        f"kudos:{row.id}:dm",
-                        Outbound(
-                            target=ToUser(user=person.ref),
-                            message=say.recipient_dm(giver, said, grant.reaction, grant.link),
-                        ),
-                    )
+                    else:
+                        created.append(row)
+                        await self.s.delivery.send(
+                            session,
+                            event.workspace,
+                            ws_id,
+                            f"kudos:{row.id}:dm",
+                            Outbound(
+                                target=ToUser(user=person.ref),
+                                message=say.recipient_dm(giver, said, grant.reaction, grant.link),
+                            ),
+                        )
+                    # After the thanks is queued, so a badge it earns is announced after it.
+                    await self._changed(session, event, ws_id, row, giver, person, +1, now)
                 if created:
                     await self._publish(session, event, ws_id, giver, created, outcome, grant, said)
         except DuplicateError:
@@ -324,6 +325,17 @@ class KudosService:
         )
         for listener in self.s.kudos_listeners:
             await listener(session, change)
+
+    async def allowance_left(self, person: Person) -> tuple[int, int]:
+        """(left today, daily allowance) for a giver, in their own day."""
+        ws_id = await self.s.directory.workspace_id(person.ref.workspace)
+        now = self.s.clock.now()
+        async with self.s.db.transaction() as session:
+            allowance = await self._allowance(session, ws_id)
+            used = await kudos_store.active_given_since(
+                session, person.member_id, day_start(now, person.tz)
+            )
+        return max(0, allowance - used), allowance
 
     async def _allowance(self, session: AsyncSession, ws_id: int) -> int:
         settings = await ws_store.get_settings(session, ws_id)

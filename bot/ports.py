@@ -14,6 +14,7 @@ class Capabilities:
     ephemeral: bool  # can show a message to one person inside a shared conversation
     reactions_on_any_message: bool  # Teams only reports reactions on the bot's own posts
     command_prefix: str  # how people type a subcommand there: "/ally " on Slack, "" on Teams
+    home_tab: bool = False  # a per-person home view the bot keeps up to date (Slack App Home)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,10 @@ class ChatPort(Protocol):
         ...
 
     async def update(self, workspace: WorkspaceRef, sent: Sent, message: Message) -> None: ...
+
+    async def publish_home(self, user: UserRef, message: Message) -> None:
+        """Replaces the person's home view; only called when capabilities.home_tab."""
+        ...
 
     async def user_info(self, user: UserRef) -> UserInfo | None:
         """The person's profile, or None when the platform does not know them."""

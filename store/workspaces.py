@@ -152,6 +152,18 @@ async def set_kudos_channel(
     (await _settings_row(session, workspace_id, now)).kudos_channel = channel
 
 
+async def set_recognition_channel(
+    session: AsyncSession, workspace_id: int, channel: str | None, now: datetime
+) -> None:
+    (await _settings_row(session, workspace_id, now)).recognition_channel = channel
+
+
+async def set_timezone(
+    session: AsyncSession, workspace_id: int, timezone: str | None, now: datetime
+) -> None:
+    (await _settings_row(session, workspace_id, now)).timezone = timezone
+
+
 async def get_kudos_reactions(session: AsyncSession, workspace_id: int) -> list[str]:
     rows = await session.scalars(
         select(KudosReactionSetting.reaction)

@@ -53,6 +53,10 @@ class MemoryPort:
     async def update(self, workspace: WorkspaceRef, sent: Sent, message: Message) -> None:
         self.updates.append((sent, message))
 
+    async def publish_home(self, user: UserRef, message: Message) -> None:
+        # No home view here (capabilities.home_tab is False): `home` is a command instead.
+        raise NotImplementedError
+
     async def user_info(self, user: UserRef) -> UserInfo | None:
         return self.users.get(user.id)
 

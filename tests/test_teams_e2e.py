@@ -204,8 +204,10 @@ async def test_kudos_in_personal_chat_replies_and_dms_recipient(teams: TeamsSyst
     assert "thanks for the demo \\#teamwork" in dm["text"]
     assert dm["from"]["id"] == BOT and dm["recipient"]["id"] == BO
     assert dm.get("replyToId") is None  # a new message, not a reply to a made-up id
-    # A personal chat is not a channel: the DM is the only proactive post.
-    assert [c.conversation_id for c in teams.connector.calls_of("send")] == [create.response["id"]]
+    # A personal chat is not a channel: no public post, only DMs (Bo's thanks, and Ana's
+    # "First thanks" badge, sent in her existing chat with the bot).
+    sends = [c.conversation_id for c in teams.connector.calls_of("send")]
+    assert sends == [create.response["id"], PERSONAL[ANA]]
 
     stats = await teams.say("kudos stats")
     assert "given: 1 this week" in stats["text"]

@@ -63,6 +63,10 @@ class ConsolePort:
                 row.text = text
         self._out(_format(f"{_label(sent.conversation_id)}, edited", int(sent.message_id), text))
 
+    async def publish_home(self, user: UserRef, message: Message) -> None:
+        # No home view here (capabilities.home_tab is False): `home` is a command instead.
+        raise NotImplementedError
+
     async def user_info(self, user: UserRef) -> UserInfo | None:
         person = world.PEOPLE.get(user.id)
         if person is None:

@@ -29,7 +29,7 @@ from adapters.slack.render import render
 from bot.core import Allybot
 from bot.events import Event
 from bot.ids import ConversationKind
-from bot.messages import Private, Reply, ToConversation
+from bot.messages import Private, Reply, ToConversation, ToUser
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -126,6 +126,7 @@ class SlackAdapter:
         app.event("app_mention")(self._on_event)
         app.event("message")(self._on_event)
         app.event("member_joined_channel")(self._on_event)
+        app.event("app_home_opened")(self._on_event)
         app.action(re.compile(".*"))(self._on_block_action)
         # Anything else Slack sends is acknowledged and logged, never an error.
         app.event(re.compile(".*"))(self._on_other_event)
@@ -162,10 +163,16 @@ class SlackAdapter:
         await ack()
         for event in inbound.from_block_action(body):
             reply = await self.core.handle(event)
-            if reply is not None and event.conversation is not None:
-                await self.core.deliver_reply(
-                    event, reply, Private(user=event.actor, conversation=event.conversation)
-                )
+            if reply is None:
+                continue
+            # A button in a channel message answers privately there; one in the App Home
+            # (no channel) answers in the DM with the bot.
+            target: Private | ToUser = (
+                Private(user=event.actor, conversation=event.conversation)
+                if event.conversation is not None
+                else ToUser(user=event.actor)
+            )
+            await self.core.deliver_reply(event, reply, target)
 
     async def _on_other_event(self, body: dict[str, Any]) -> None:
         log.info("ignored Slack event type %r", (body.get("event") or {}).get("type"))

@@ -12,6 +12,7 @@ from bot.events import (
     ActionPressed,
     CommandInvoked,
     Event,
+    HomeOpened,
     MemberJoined,
     MessagePosted,
     ReactionChanged,
@@ -146,6 +147,10 @@ def from_event(
             text=text,
             addressed_to_bot=addressed,
             raw=body,
+        )
+    if kind == "app_home_opened" and user and event.get("tab", "home") == "home":
+        return HomeOpened(
+            event_id=event_id, actor=UserRef(ws, str(user)), occurred_at=when, raw=body
         )
     if kind == "member_joined_channel" and user:
         channel = str(event.get("channel") or "")

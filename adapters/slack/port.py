@@ -7,7 +7,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.render import render
+from adapters.slack.render import home_blocks, render
 from bot.ids import Platform, UserRef, WorkspaceRef
 from bot.messages import Message, Private, Target, ToConversation, ToUser
 from bot.ports import Capabilities, DeliveryError, Sent, UserInfo
@@ -40,7 +40,7 @@ EPHEMERAL_FALLBACK = {"user_not_in_channel", "channel_not_found", "not_in_channe
 class SlackPort:
     platform = Platform.SLACK
     capabilities = Capabilities(
-        ephemeral=True, reactions_on_any_message=True, command_prefix="/ally "
+        ephemeral=True, reactions_on_any_message=True, command_prefix="/ally ", home_tab=True
     )
 
     def __init__(self, client: AsyncWebClient) -> None:
@@ -84,6 +84,15 @@ class SlackPort:
             await self.client.chat_update(
                 channel=sent.conversation_id, ts=sent.message_id, **render(message)
             )
+        except SlackApiError as exc:
+            raise _delivery_error(exc) from exc
+        except (OSError, TimeoutError) as exc:
+            raise DeliveryError(f"Slack unreachable: {exc}", retryable=True) from exc
+
+    async def publish_home(self, user: UserRef, message: Message) -> None:
+        view = {"type": "home", "blocks": home_blocks(message)}
+        try:
+            await self.client.views_publish(user_id=user.id, view=view)
         except SlackApiError as exc:
             raise _delivery_error(exc) from exc
         except (OSError, TimeoutError) as exc:

@@ -93,3 +93,15 @@ def render(message: Message) -> dict[str, Any]:
     if message.card is not None:
         args["blocks"] = blocks(message.card)
     return args
+
+
+def home_blocks(message: Message) -> list[dict[str, Any]]:
+    """An App Home view: the card, or the text alone as one section."""
+    if message.card is not None:
+        return blocks(message.card)
+    return [
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": _clip(mrkdwn(message.text), MAX_TEXT)},
+        }
+    ]

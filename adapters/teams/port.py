@@ -136,6 +136,10 @@ class TeamsPort:
 
         await self._in_conversation(where, edit)
 
+    async def publish_home(self, user: UserRef, message: Message) -> None:
+        # No home view here (capabilities.home_tab is False): `home` is a command instead.
+        raise NotImplementedError
+
     async def user_info(self, user: UserRef) -> UserInfo | None:
         # Teams has no directory call without a conversation: ask the one we share with them.
         route = await self._directory.route(user)

@@ -188,6 +188,7 @@ def upgrade() -> None:
         ),
         sa.Column("leaderboard_opt_out", sa.Boolean(), nullable=False),
         sa.Column("announce_opt_out", sa.Boolean(), nullable=False),
+        sa.Column("home_opened_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["member_id"],

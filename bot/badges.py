@@ -1,0 +1,388 @@
+"""Badge commands: the catalogue (curators), manual awards and revocations, rules."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.args import split_args
+from bot.directory import Person
+from bot.errors import UsageError, UserError
+from bot.events import CommandInvoked
+from bot.ids import UserRef
+from bot.messages import Card, CardField, Message, Reply, Section, Strong, rich
+from bot.recognition import COUNTERS, Recognition, rule_text
+from bot.roles import Permission, Roles
+from bot.services import Services
+from bot.text import MENTION
+from store import badges as badge_store
+from store.models import Badge
+
+USAGE = (
+    'create SLUG "Name" EMOJI "description" [repeatable] [no-citation] | '
+    "edit SLUG FIELD VALUE | retire SLUG | restore SLUG | rule SLUG COUNTER N | rule SLUG off | "
+    'give @person SLUG "citation" | revoke @person SLUG "reason" | show SLUG'
+)
+EXAMPLES = (
+    'badge give @bo trained-ambassador "finished the onboarding track"',
+    'badge create helper-of-the-month "Helper of the month" 🦸 "Most helpful this month"',
+    "badge rule appreciated kudos_received 10",
+)
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+EDITABLE = ("name", "emoji", "description", "image", "repeatable", "citation")
+MAX_CITATION = 500
+
+
+class BadgeCommands:
+    def __init__(self, services: Services, roles: Roles, recognition: Recognition) -> None:
+        self.s = services
+        self.roles = roles
+        self.recognition = recognition
+
+    async def command(self, event: CommandInvoked, args: str) -> Reply:
+        words = split_args(args)
+        if not words:
+            return await self.catalogue(event)
+        action, rest = words[0].lower(), words[1:]
+        handlers = {
+            "create": self._create,
+            "edit": self._edit,
+            "retire": self._retire,
+            "restore": self._restore,
+            "rule": self._rule,
+            "give": self._give,
+            "revoke": self._revoke,
+            "show": self._show,
+            "list": self._list,
+        }
+        handler = handlers.get(action)
+        if handler is None:
+            raise UsageError(f"Unknown badge action “{action}”.\nUsage: badge {USAGE}")
+        return await handler(event, rest)
+
+    async def _list(self, event: CommandInvoked, rest: list[str]) -> Reply:
+        return await self.catalogue(event)
+
+    async def catalogue(self, event: CommandInvoked) -> Reply:
+        ws_id = await self._ws(event)
+        async with self.s.db.transaction() as session:
+            await self.recognition.ensure_defaults(session, ws_id)
+            badges = await badge_store.list_badges(session, ws_id)
+        sections = []
+        for badge, rule in badges:
+            state = " (retired)" if badge.retired_at else ""
+            how = (
+                rule_text(rule.counter, rule.threshold, badge.repeatable)
+                if rule
+                else badge.how_earned
+            )
+            sections.append(
+                Section(
+                    text=rich(
+                        f"{badge.emoji} ", Strong(text=badge.name), f" `{badge.slug}`{state}\n"
+                    )
+                    + rich(f"{badge.description} How: {how}.")
+                )
+            )
+        text = "Badges: " + ", ".join(f"{b.emoji} {b.name}" for b, _ in badges if not b.retired_at)
+        return Reply(
+            message=Message(
+                text=rich(text),
+                card=Card(
+                    title="Badges",
+                    sections=tuple(sections),
+                    context=rich("badge show SLUG for details; curators: badge create …"),
+                ),
+            )
+        )
+
+    # ----- catalogue (curators) -------------------------------------------------------
+
+    async def _create(self, event: CommandInvoked, rest: list[str]) -> Reply:
+        await self._require(event, Permission.MANAGE_BADGES)
+        flags = {w.lower() for w in rest[4:]}
+        if len(rest) < 4 or not flags <= {"repeatable", "no-citation"}:
+            raise UsageError(
+                'Usage: badge create SLUG "Name" EMOJI "description" [repeatable] [no-citation]\n'
+                f"Example: {EXAMPLES[1]}"
+            )
+        slug, name, emoji, description = rest[:4]
+        _check_slug(slug)
+        _check_text("name", name, 80)
+        _check_text("description", description, 500)
+        emoji, image = _emoji(emoji)
+        ws_id = await self._ws(event)
+        async with self.s.db.transaction() as session:
+            await self.recognition.ensure_defaults(session, ws_id)
+            added = await badge_store.add_badge(
+                session,
+                workspace_id=ws_id,
+                slug=slug,
+                name=name,
+                emoji=emoji,
+                description=description,
+                how_earned="awarded by curators",
+                repeatable="repeatable" in flags,
+                citation_required="no-citation" not in flags,
+                image_url=image,
+                now=self.s.clock.now(),
+            )
+        if not added:
+            raise UserError(f"There is already a badge `{slug}`; pick another slug or edit it.")
+        return _said(
+            f'Created {emoji} {name} (`{slug}`). Give it with: badge give @person {slug} "why"'
+        )
+
+    async def _edit(self, event: CommandInvoked, rest: list[str]) -> Reply:
+        await self._require(event, Permission.MANAGE_BADGES)
+        if len(rest) != 3 or rest[1].lower() not in EDITABLE:
+            raise UsageError(
+                f"Usage: badge edit SLUG FIELD VALUE, where FIELD is one of {', '.join(EDITABLE)}"
+            )
+        slug, field, value = rest[0], rest[1].lower(), rest[2]
+        ws_id = await self._ws(event)
+        async with self.s.db.transaction() as session:
+            badge = await self._badge(session, ws_id, slug)
+            if field == "name":
+                badge.name = _check_text("name", value, 80)
+            elif field == "description":
+                badge.description = _check_text("description", value, 500)
+            elif field in ("emoji", "image"):
+                badge.emoji, image = _emoji(value) if field == "emoji" else (badge.emoji, value)
+                if field == "image":
+                    badge.image_url = _check_url(value)
+                elif image:
+                    badge.image_url = image
+            else:
+                flag = _yes_no(field, value)
+                if field == "repeatable":
+                    badge.repeatable = flag
+                else:
+                    badge.citation_required = flag
+            badge.updated_at = self.s.clock.now()
+        return _said(f"Updated the {field} of `{slug}`.")
+
+    async def _retire(self, event: CommandInvoked, rest: list[str]) -> Reply:
+        return await self._set_retired(event, rest, retired=True)
+
+    async def _restore(self, event: CommandInvoked, rest: list[str]) -> Reply:
+        return await self._set_retired(event, rest, retired=False)
+
+    async def _set_retired(self, event: CommandInvoked, rest: list[str], *, retired: bool) -> Reply:
+        await self._require(event, Permission.MANAGE_BADGES)
+        if len(rest) != 1:
+            raise UsageError(f"Usage: badge {'retire' if retired else 'restore'} SLUG")
+        ws_id = await self._ws(event)
+        async with self.s.db.transaction() as session:
+            badge = await self._badge(session, ws_id, rest[0])
+            badge.retired_at = self.s.clock.now() if retired else None
+            badge.updated_at = self.s.clock.now()
+        if retired:
+            return _said(f"Retired `{rest[0]}`: nobody can earn it now; awards already given stay.")
+        return _said(f"`{rest[0]}` is active again.")
+
+    async def _rule(self, event: CommandInvoked, rest: list[str]) -> Reply:
+        await self._require(event, Permission.MANAGE_BADGES)
+        counters = ", ".join(COUNTERS)
+        if len(rest) == 2 and rest[1].lower() == "off":
+            ws_id = await self._ws(event)
+            async with self.s.db.transaction() as session:
+                badge = await self._badge(session, ws_id, rest[0])
+                dropped = await badge_store.drop_rule(session, badge.id)
+            return _said(
+                f"`{rest[0]}` is now awarded by hand only."
+                if dropped
+                else f"`{rest[0]}` had no rule."
+            )
+        if len(rest) != 3 or rest[1] not in COUNTERS or not rest[2].isdigit() or int(rest[2]) < 1:
+            raise UsageError(
+                "Usage: badge rule SLUG COUNTER N (N a whole number from 1), "
+                "or badge rule SLUG off\n"
+                f"Counters: {counters}\nExample: {EXAMPLES[2]}"
+            )
+        slug, counter, threshold = rest[0], rest[1], int(rest[2])
+        ws_id = await self._ws(event)
+        async with self.s.db.transaction() as session:
+            badge = await self._badge(session, ws_id, slug)
+            if badge.retired_at is not None:
+                raise UserError(f"`{slug}` is retired; restore it first.")
+            await badge_store.set_rule(session, badge.id, counter, threshold, self.s.clock.now())
+            badge.how_earned = rule_text(counter, threshold, badge.repeatable)
+            qualified, awarded = await self.recognition.apply_rule_retroactively(
+                session, event.workspace, ws_id, badge
+            )
+        self.s.scheduler.wake()
+        report = f"Rule saved: {badge.emoji} {badge.name} for {badge.how_earned}. "
+        if not qualified:
+            report += "Nobody qualifies yet."
+        else:
+            verb = "qualifies" if len(qualified) == 1 else "qualify"
+            report += f"{len(qualified)} {verb}: {', '.join(qualified)}"
+            report += (
+                f"; newly awarded: {', '.join(awarded) if awarded else 'nobody (they had it)'}."
+            )
+        return _said(report)
+
+    # ----- awards ---------------------------------------------------------------------
+
+    async def _give(self, event: CommandInvoked, rest: list[str]) -> Reply:
+        actor = await self._require(event, Permission.AWARD_BADGES)
+        person, slug, citation = await self._person_slug_text(event, rest, "give", "citation")
+        if person.ref == actor.ref:
+            raise UserError("Badges are for recognising others; ask another curator to award you.")
+        ws_id = await self._ws(event)
+        async with self.s.db.transaction() as session:
+            badge = await self._badge(session, ws_id, slug)
+            if badge.retired_at is not None:
+                raise UserError(f"`{slug}` is retired, so it can't be awarded; restore it first.")
+            if badge.citation_required and not citation:
+                raise UsageError(
+                    f"Say why {person.name} earns {badge.name}: "
+                    f'badge give @person {slug} "what they did"'
+                )
+            if not badge.repeatable:
+                held = await badge_store.active_award(session, badge.id, person.member_id)
+                if held is not None:
+                    raise UserError(
+                        f"{person.name} already has {badge.emoji} {badge.name} "
+                        f"(since {held.awarded_at:%Y-%m-%d}); it isn't repeatable."
+                    )
+            award = await badge_store.award(
+                session,
+                workspace_id=ws_id,
+                badge_id=badge.id,
+                member_id=person.member_id,
+                award_key=f"manual:{event.event_id}",
+                citation=citation or badge.description,
+                awarded_by=actor.member_id,
+                now=self.s.clock.now(),
+            )
+            if award is None:
+                return _said("Already done: that award was recorded.")
+            await self.recognition.announce(session, event.workspace, ws_id, person, badge, award)
+        self.s.scheduler.wake()
+        return _said(f"Awarded {badge.emoji} {badge.name} to {person.name}. They'll get a message.")
+
+    async def _revoke(self, event: CommandInvoked, rest: list[str]) -> Reply:
+        actor = await self._require(event, Permission.AWARD_BADGES)
+        person, slug, reason = await self._person_slug_text(event, rest, "revoke", "reason")
+        if not reason:
+            raise UsageError(f'Give a reason: badge revoke @person {slug} "why it is removed"')
+        ws_id = await self._ws(event)
+        async with self.s.db.transaction() as session:
+            badge = await self._badge(session, ws_id, slug)
+            held = await badge_store.active_award(session, badge.id, person.member_id)
+            if held is None:
+                raise UserError(f"{person.name} doesn't have {badge.emoji} {badge.name}.")
+            held.revoked_at = self.s.clock.now()
+            held.revoked_by = actor.member_id
+            held.revoke_reason = reason
+        return _said(f"Removed {badge.emoji} {badge.name} from {person.name} ({reason}).")
+
+    async def _show(self, event: CommandInvoked, rest: list[str]) -> Reply:
+        if len(rest) != 1:
+            raise UsageError("Usage: badge show SLUG")
+        ws_id = await self._ws(event)
+        async with self.s.db.transaction() as session:
+            badge = await self._badge(session, ws_id, rest[0])
+            rule = await badge_store.get_rule(session, badge.id)
+            holders = await badge_store.holders_count(session, badge.id)
+        how = (
+            rule_text(rule.counter, rule.threshold, badge.repeatable) if rule else badge.how_earned
+        )
+        fields = [
+            CardField(label="How to earn it", value=rich(how)),
+            CardField(label="Held by", value=rich(f"{holders} people")),
+            CardField(label="Repeatable", value=rich("yes" if badge.repeatable else "no")),
+        ]
+        if badge.retired_at:
+            fields.append(CardField(label="Retired", value=rich(f"{badge.retired_at:%Y-%m-%d}")))
+        return Reply(
+            message=Message(
+                text=rich(f"{badge.emoji} {badge.name}: {badge.description}"),
+                card=Card(
+                    title=f"{badge.emoji} {badge.name}",
+                    sections=(Section(text=rich(badge.description), fields=tuple(fields)),),
+                    context=rich(f"slug: {badge.slug}"),
+                ),
+            )
+        )
+
+    # ----- helpers --------------------------------------------------------------------
+
+    async def _ws(self, event: CommandInvoked) -> int:
+        return await self.s.directory.workspace_id(event.workspace)
+
+    async def _require(self, event: CommandInvoked, permission: Permission) -> Person:
+        actor = await self.s.directory.person(event.actor, event.actor_profile)
+        await self.roles.require(actor, permission)
+        return actor
+
+    async def _badge(self, session: AsyncSession, ws_id: int, slug: str) -> Badge:
+        await self.recognition.ensure_defaults(session, ws_id)
+        badge = await badge_store.get_badge(session, ws_id, slug.lower())
+        if badge is None:
+            raise UserError(f"There's no badge `{slug}`. `badges` lists them all.")
+        return badge
+
+    async def _person_slug_text(
+        self, event: CommandInvoked, rest: list[str], verb: str, what: str
+    ) -> tuple[Person, str, str]:
+        if len(rest) < 2 or not MENTION.fullmatch(rest[0]):
+            raise UsageError(f'Usage: badge {verb} @person SLUG "{what}"')
+        user_id = MENTION.fullmatch(rest[0]).group(1)  # type: ignore[union-attr]
+        text = " ".join(rest[2:]).strip()
+        if len(text) > MAX_CITATION:
+            raise UserError(f"That {what} is {len(text)} characters; keep it under {MAX_CITATION}.")
+        person = await self.s.directory.person(
+            UserRef(event.workspace, user_id), event.profiles.get(user_id)
+        )
+        if person.is_bot:
+            raise UserError(f"{person.name} is a bot; badges are for people.")
+        return person, rest[1].lower(), text
+
+
+def _said(text: str) -> Reply:
+    return Reply(message=Message(text=rich(text)))
+
+
+def _check_slug(slug: str) -> str:
+    if not SLUG.match(slug):
+        raise UsageError(
+            f"“{slug}” can't be a slug: use 2 to 40 lower-case letters, digits and dashes, "
+            "like trained-ambassador."
+        )
+    return slug
+
+
+def _check_text(field: str, value: str, limit: int) -> str:
+    if not value.strip():
+        raise UsageError(f"The badge {field} can't be empty.")
+    if len(value) > limit:
+        raise UsageError(f"The badge {field} is {len(value)} characters; keep it under {limit}.")
+    return value.strip()
+
+
+def _check_url(value: str) -> str:
+    if not re.match(r"^https://\S+$", value):
+        raise UsageError(f"“{value}” isn't an https:// image address.")
+    return value
+
+
+def _emoji(value: str) -> tuple[str, str | None]:
+    """An emoji (unicode or :name:), or an https image address."""
+    if value.startswith("https://"):
+        return "🏅", _check_url(value)
+    if len(value) > 100 or " " in value:
+        raise UsageError(f"“{value}” isn't an emoji; use one like 🎓 or :mortar_board:.")
+    return value, None
+
+
+def _yes_no(field: str, value: str) -> bool:
+    v = value.lower()
+    if v in ("yes", "true", "on"):
+        return True
+    if v in ("no", "false", "off"):
+        return False
+    raise UsageError(f"{field} takes yes or no, not “{value}”.")

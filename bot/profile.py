@@ -1,0 +1,264 @@
+"""`profile`, `rewards`, `privacy` and `team`: what people are recognised for and how they
+like to be recognised."""
+
+from __future__ import annotations
+
+from bot.args import split_args
+from bot.directory import Person
+from bot.errors import UsageError, UserError
+from bot.events import CommandInvoked
+from bot.ids import UserRef
+from bot.messages import Card, CardField, Message, Name, Reply, Rich, Section, rich
+from bot.recognition import Recognition, period_start
+from bot.roles import Permission, Roles
+from bot.services import Services
+from bot.text import MENTION, mentioned_ids
+from store import badges as badge_store
+from store import recognition as rec_store
+from store import workspaces as ws_store
+from store.models import RewardPreference
+
+REWARD_KINDS: dict[str, str] = {
+    "public-shoutout": "a public shout-out",
+    "private-thanks": "a private thank-you",
+    "learning-budget": "learning budget",
+    "swag": "swag",
+    "time-off": "time off",
+    "team-lunch": "a team lunch",
+    "manager-note": "a note to their manager",
+    "other": "something else",
+}
+REWARDS_USAGE = "[add KIND [note] | remove KIND | @person | badged]  KIND: " + ", ".join(
+    REWARD_KINDS
+)
+MAX_NOTE = 300
+
+
+class Profiles:
+    def __init__(self, services: Services, roles: Roles, recognition: Recognition) -> None:
+        self.s = services
+        self.roles = roles
+        self.recognition = recognition
+
+    async def _subject(self, event: CommandInvoked, args: str) -> tuple[Person, Person]:
+        viewer = await self.s.directory.person(event.actor, event.actor_profile)
+        ids = mentioned_ids(args)
+        if args.strip() and not ids:
+            raise UsageError("Mention the person with @, e.g. profile @ana")
+        if not ids:
+            return viewer, viewer
+        subject = await self.s.directory.person(
+            UserRef(event.workspace, ids[0]), event.profiles.get(ids[0])
+        )
+        return viewer, subject
+
+    # ----- profile --------------------------------------------------------------------
+
+    async def profile(self, event: CommandInvoked, args: str) -> Reply:
+        viewer, subject = await self._subject(event, args)
+        ws_id = await self.s.directory.workspace_id(event.workspace)
+        own = viewer.ref == subject.ref
+        show_rewards = own or await self.roles.can(viewer, Permission.SEE_REWARDS)
+        now = self.s.clock.now()
+        async with self.s.db.transaction() as session:
+            tz = await self.recognition.timezone(session, ws_id)
+            all_time = await rec_store.member_totals(
+                session, ws_id, subject.member_id, "all", period_start("all", now, tz)
+            )
+            month = await rec_store.member_totals(
+                session, ws_id, subject.member_id, "month", period_start("month", now, tz)
+            )
+            held = await badge_store.held_by(session, subject.member_id)
+            values = await rec_store.top_values(session, ws_id, subject.member_id)
+            recent = await rec_store.recent_thanks(session, subject.member_id)
+            rewards = await rec_store.reward_preferences(session, subject.member_id)
+            member = await ws_store.get_member_by_id(session, subject.member_id)
+        whose = "Your" if own else f"{subject.name}'s"
+        badges: Rich = ()
+        for h in held:
+            by = (
+                f", from {h.awarded_by.display_name or h.awarded_by.external_id}"
+                if h.awarded_by
+                else ""
+            )
+            badges += rich(
+                f"{h.badge.emoji} {h.badge.name} — {h.award.citation} "
+                f"({h.award.awarded_at:%Y-%m-%d}{by})\n"
+            )
+        thanks: Rich = ()
+        for kudos, giver in recent:
+            who = self.s.directory.from_member(event.workspace, giver)
+            reason = kudos.reason or "a reaction"
+            thanks += rich("“", reason[:120], "” — ", Name(user=who.ref, name=who.name), "\n")
+        fields = [
+            CardField(
+                label="Kudos",
+                value=rich(
+                    f"received {month[0]} this month, {all_time[0]} in all; "
+                    f"given {month[1]} this month, {all_time[1]} in all"
+                ),
+            ),
+            CardField(
+                label="Top values",
+                value=rich(", ".join(f"#{v} ({n})" for v, n in values) or "none yet"),
+            ),
+        ]
+        if member is not None and member.team:
+            fields.append(CardField(label="Team", value=rich(member.team)))
+        if show_rewards:
+            fields.append(CardField(label="Recognition they value", value=rich(_rewards(rewards))))
+        sections = [
+            Section(fields=tuple(fields)),
+            Section(text=rich("Badges\n") + (badges or rich("none yet"))),
+            Section(text=rich("Recent thanks\n") + (thanks or rich("none yet"))),
+        ]
+        summary = (
+            f"{whose} profile: {all_time[0]} kudos received, {all_time[1]} given, "
+            f"{len(held)} badge{'s' if len(held) != 1 else ''}."
+        )
+        return Reply(
+            message=Message(
+                text=rich(summary),
+                card=Card(
+                    title=f"{whose} profile",
+                    sections=tuple(sections),
+                    context=rich("Expert topics will show here once tagging exists."),
+                ),
+            )
+        )
+
+    # ----- rewards --------------------------------------------------------------------
+
+    async def rewards(self, event: CommandInvoked, args: str) -> Reply:
+        words = split_args(args)
+        viewer = await self.s.directory.person(event.actor, event.actor_profile)
+        now = self.s.clock.now()
+        if words and MENTION.fullmatch(words[0]):
+            await self.roles.require(viewer, Permission.SEE_REWARDS)
+            _, subject = await self._subject(event, words[0])
+            async with self.s.db.transaction() as session:
+                rows = await rec_store.reward_preferences(session, subject.member_id)
+            return _said(f"{subject.name} values: {_rewards(rows)}.")
+        if words and words[0].lower() == "badged":
+            return await self._badged(event, viewer)
+        if not words:
+            async with self.s.db.transaction() as session:
+                rows = await rec_store.reward_preferences(session, viewer.member_id)
+            return _said(
+                f"You value: {_rewards(rows)}.\nChange it with: rewards add KIND [note] or "
+                f"rewards remove KIND. Kinds: {', '.join(REWARD_KINDS)}."
+            )
+        action = words[0].lower()
+        kind = words[1].lower() if len(words) > 1 else ""
+        if action not in ("add", "remove") or kind not in REWARD_KINDS:
+            raise UsageError(
+                f"Usage: rewards {REWARDS_USAGE}\nExample: rewards add learning-budget"
+            )
+        note = " ".join(words[2:]).strip() or None
+        if note and len(note) > MAX_NOTE:
+            raise UserError(f"That note is {len(note)} characters; keep it under {MAX_NOTE}.")
+        if kind == "other" and action == "add" and not note:
+            raise UsageError('Say what: rewards add other "a coffee with the CEO"')
+        async with self.s.db.transaction() as session:
+            if action == "add":
+                await rec_store.set_reward(session, viewer.member_id, kind, note, now)
+            elif not await rec_store.remove_reward(session, viewer.member_id, kind):
+                raise UserError(f"{kind} wasn't on your list.")
+            rows = await rec_store.reward_preferences(session, viewer.member_id)
+        return _said(f"Saved. You value: {_rewards(rows)}.")
+
+    async def _badged(self, event: CommandInvoked, viewer: Person) -> Reply:
+        """Everyone with a badge this month, with what they value: for planning rewards."""
+        await self.roles.require(viewer, Permission.SEE_REWARDS)
+        ws_id = await self.s.directory.workspace_id(event.workspace)
+        now = self.s.clock.now()
+        async with self.s.db.transaction() as session:
+            tz = await self.recognition.timezone(session, ws_id)
+            start = period_start("month", now, tz)
+            since = now.astimezone(tz).replace(
+                year=start.year,
+                month=start.month,
+                day=1,
+                hour=0,
+                minute=0,
+                second=0,
+                microsecond=0,
+            )
+            rows = await badge_store.awarded_since(session, ws_id, since)
+            lines = []
+            seen: dict[int, list[str]] = {}
+            for member, badge, _award in rows:
+                seen.setdefault(member.id, []).append(f"{badge.emoji} {badge.name}")
+            for member_id, badges in seen.items():
+                member = next(m for m, _, _ in rows if m.id == member_id)
+                prefs = await rec_store.reward_preferences(session, member_id)
+                name = member.display_name or member.external_id
+                lines.append(f"{name} ({', '.join(badges)}): {_rewards(prefs)}")
+        if not lines:
+            return _said("Nobody has earned a badge this month yet.")
+        return _said("Badges this month, and what each person values:\n" + "\n".join(lines))
+
+    # ----- privacy and teams ----------------------------------------------------------
+
+    async def privacy(self, event: CommandInvoked, args: str) -> Reply:
+        words = [w.lower() for w in split_args(args)]
+        viewer = await self.s.directory.person(event.actor, event.actor_profile)
+        now = self.s.clock.now()
+        if words and (
+            len(words) != 2
+            or words[0] not in ("leaderboard", "announce")
+            or words[1] not in ("on", "off")
+        ):
+            raise UsageError("Usage: privacy [leaderboard on|off] [announce on|off]")
+        async with self.s.db.transaction() as session:
+            if words:
+                show = words[1] == "on"
+                if words[0] == "leaderboard":
+                    await rec_store.update_preferences(
+                        session, viewer.member_id, now, leaderboard_opt_out=not show
+                    )
+                else:
+                    await rec_store.update_preferences(
+                        session, viewer.member_id, now, announce_opt_out=not show
+                    )
+            prefs = await rec_store.preferences(session, viewer.member_id)
+        board = "hidden from" if prefs and prefs.leaderboard_opt_out else "shown on"
+        announce = "not announced" if prefs and prefs.announce_opt_out else "announced"
+        return _said(
+            f"You are {board} leaderboards; your badges are {announce} in the recognition channel."
+        )
+
+    async def team(self, event: CommandInvoked, args: str) -> Reply:
+        words = split_args(args)
+        viewer = await self.s.directory.person(event.actor, event.actor_profile)
+        subject = viewer
+        if words and MENTION.fullmatch(words[0]):
+            await self.roles.require(viewer, Permission.SET_TEAMS)
+            _, subject = await self._subject(event, words[0])
+            words = words[1:]
+        name = " ".join(words).strip()
+        if len(name) > 100:
+            raise UserError("Team names are at most 100 characters.")
+        async with self.s.db.transaction() as session:
+            member = await ws_store.get_member_by_id(session, subject.member_id)
+            assert member is not None
+            if name:
+                member.team = None if name.lower() == "none" else name
+            current = member.team
+        whose = "Your" if subject.ref == viewer.ref else f"{subject.name}'s"
+        return _said(
+            f"{whose} team: {current or 'not set'}."
+            + ("" if name else " Set it with: team NAME (or team none).")
+        )
+
+
+def _rewards(rows: list[RewardPreference]) -> str:
+    parts = []
+    for row in rows:
+        label = REWARD_KINDS.get(row.kind, row.kind)
+        parts.append(f"{label} ({row.note})" if row.note else label)
+    return ", ".join(parts) if parts else "not said yet"
+
+
+def _said(text: str) -> Reply:
+    return Reply(message=Message(text=rich(text)))

@@ -1,0 +1,345 @@
+"""Recognition bookkeeping: counters, kudos totals per period, and rule-based badge awards.
+
+Everything here runs inside the transaction of the event that caused it (a kudos, later an
+answered question or a finished training), so counters, totals and awards can never disagree
+with the events, and a replayed event (deduplicated before it gets here) changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.directory import Person
+from bot.ids import ConversationRef, WorkspaceRef
+from bot.messages import Message, Name, Outbound, Rich, Strong, ToConversation, ToUser, rich
+from bot.services import KudosChange, Services
+from store import badges as badge_store
+from store import recognition as rec_store
+from store import workspaces as ws_store
+from store.models import Badge, BadgeAward
+
+ChangeListener = Callable[[AsyncSession, WorkspaceRef, int, list[Person], str], Awaitable[None]]
+
+# The counters rules can use, with how people read them.
+COUNTERS: dict[str, str] = {
+    "kudos_received": "kudos received",
+    "kudos_given": "kudos given",
+    "people_thanked": "different people thanked",
+    "give_streak_weeks": "consecutive weeks giving kudos",
+    "questions_answered": "questions answered",
+    "trainings_completed": "trainings completed",
+}
+_LAST_GIVE_WEEK = "last_give_week"  # bookkeeping for the streak, not a rule counter
+EPOCH = date(1970, 1, 1)
+PERIODS = ("week", "month", "quarter", "all")
+
+
+def period_starts(when: datetime, tz: ZoneInfo) -> list[tuple[str, date]]:
+    """The week (from Monday), month, quarter and all-time buckets `when` falls in."""
+    day = when.astimezone(tz).date()
+    return [
+        ("week", day - timedelta(days=day.weekday())),
+        ("month", day.replace(day=1)),
+        ("quarter", day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)),
+        ("all", EPOCH),
+    ]
+
+
+def period_start(period: str, now: datetime, tz: ZoneInfo) -> date:
+    return dict(period_starts(now, tz))[period]
+
+
+# A new workspace starts with these; curators can edit or retire them.
+DEFAULT_BADGES: tuple[tuple[str, str, str, str, str | None, int], ...] = (
+    ("first-kudos", "First thanks", "👏", "Gave their first kudos.", "kudos_given", 1),
+    ("appreciated", "Appreciated", "🌟", "Received 10 kudos.", "kudos_received", 10),
+    (
+        "generous-streak",
+        "Generous streak",
+        "🔥",
+        "Gave kudos 5 weeks in a row.",
+        "give_streak_weeks",
+        5,
+    ),
+    (
+        "trained-ambassador",
+        "Trained ambassador",
+        "🎓",
+        "Finished the ambassador training.",
+        "trainings_completed",
+        1,
+    ),
+    ("go-to-helper", "Go-to helper", "🙋", "Answered 10 questions.", "questions_answered", 10),
+)
+
+
+def rule_text(counter: str, threshold: int, repeatable: bool) -> str:
+    what = COUNTERS.get(counter, counter)
+    if repeatable:
+        return f"every {threshold} {what}"
+    return f"{threshold} {what}"
+
+
+class Recognition:
+    def __init__(self, services: Services) -> None:
+        self.s = services
+        self._seeded: set[int] = set()
+        # Called, in the same transaction, with the people whose recognition just changed
+        # (the home view refreshes itself this way).
+        self.after_change: list[ChangeListener] = []
+        services.kudos_listeners.append(self.on_kudos)
+
+    async def timezone(self, session: AsyncSession, ws_id: int) -> ZoneInfo:
+        settings = await ws_store.get_settings(session, ws_id)
+        name = settings.timezone if settings and settings.timezone else None
+        try:
+            return ZoneInfo(name or self.s.settings.default_timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo(self.s.settings.default_timezone)
+
+    async def ensure_defaults(self, session: AsyncSession, ws_id: int) -> None:
+        """Seeds the default badges once per workspace; existing ones (edited, retired) stay."""
+        if ws_id in self._seeded:
+            return
+        now = self.s.clock.now()
+        for slug, name, emoji, description, counter, threshold in DEFAULT_BADGES:
+            added = await badge_store.add_badge(
+                session,
+                workspace_id=ws_id,
+                slug=slug,
+                name=name,
+                emoji=emoji,
+                description=description,
+                how_earned=rule_text(counter, threshold, False) if counter else "awarded by hand",
+                repeatable=False,
+                citation_required=True,
+                image_url=None,
+                now=now,
+            )
+            if added and counter:
+                badge = await badge_store.get_badge(session, ws_id, slug)
+                assert badge is not None
+                await badge_store.set_rule(session, badge.id, counter, threshold, now)
+        self._seeded.add(ws_id)
+
+    # ----- kudos ----------------------------------------------------------------------
+
+    async def on_kudos(self, session: AsyncSession, change: KudosChange) -> None:
+        ws_id = change.workspace_id
+        await self.ensure_defaults(session, ws_id)
+        periods = period_starts(change.given_at, await self.timezone(session, ws_id))
+        giver, recipient = change.giver, change.recipient
+        await rec_store.add_to_totals(
+            session,
+            workspace_id=ws_id,
+            member_id=recipient.member_id,
+            periods=periods,
+            values=change.values,
+            received=change.delta,
+        )
+        await rec_store.add_to_totals(
+            session,
+            workspace_id=ws_id,
+            member_id=giver.member_id,
+            periods=periods,
+            values=change.values,
+            given=change.delta,
+        )
+        await rec_store.bump_counter(session, recipient.member_id, "kudos_received", change.delta)
+        await rec_store.bump_counter(session, giver.member_id, "kudos_given", change.delta)
+        giver_counters = {"kudos_given"}
+        if change.delta > 0:
+            if await rec_store.first_thanks(session, giver.member_id, recipient.member_id):
+                await rec_store.bump_counter(session, giver.member_id, "people_thanked", 1)
+                giver_counters.add("people_thanked")
+            if await self._extend_streak(session, giver, change.given_at):
+                giver_counters.add("give_streak_weeks")
+        await self.evaluate(
+            session,
+            change.workspace,
+            ws_id,
+            {recipient: {"kudos_received"}, giver: giver_counters},
+            change.event_id,
+        )
+        await self._changed(session, change.workspace, ws_id, [giver, recipient], change.event_id)
+
+    async def _extend_streak(self, session: AsyncSession, giver: Person, when: datetime) -> bool:
+        """Counts consecutive weeks (in the giver's time zone) with at least one kudos given."""
+        day = when.astimezone(giver.tz).date()
+        week = (day - timedelta(days=day.weekday())).toordinal()
+        last = await rec_store.get_counter(session, giver.member_id, _LAST_GIVE_WEEK)
+        if last == week:
+            return False
+        streak = await rec_store.get_counter(session, giver.member_id, "give_streak_weeks")
+        streak = streak + 1 if last == week - 7 else 1
+        await rec_store.set_counter(session, giver.member_id, "give_streak_weeks", streak)
+        await rec_store.set_counter(session, giver.member_id, _LAST_GIVE_WEEK, week)
+        return True
+
+    async def bump(
+        self,
+        session: AsyncSession,
+        workspace: WorkspaceRef,
+        person: Person,
+        counter: str,
+        delta: int,
+        event_id: str,
+    ) -> None:
+        """For other capabilities (answered questions, finished trainings)."""
+        if counter not in COUNTERS:
+            raise ValueError(f"unknown counter {counter!r}")
+        ws_id = await self.s.directory.workspace_id(workspace)
+        await self.ensure_defaults(session, ws_id)
+        await rec_store.bump_counter(session, person.member_id, counter, delta)
+        await self.evaluate(session, workspace, ws_id, {person: {counter}}, event_id)
+
+    # ----- rules ----------------------------------------------------------------------
+
+    async def evaluate(
+        self,
+        session: AsyncSession,
+        workspace: WorkspaceRef,
+        ws_id: int,
+        changed: Mapping[Person, set[str]],
+        event_id: str,
+    ) -> list[tuple[Person, Badge, BadgeAward]]:
+        """Awards what the changed counters now earn. Idempotent: an award key per level."""
+        counters = set().union(*changed.values()) if changed else set()
+        rules = await badge_store.rules_for(session, ws_id, counters)
+        awarded = []
+        for person, theirs in changed.items():
+            for badge, rule in rules:
+                if rule.counter not in theirs:
+                    continue
+                value = await rec_store.get_counter(session, person.member_id, rule.counter)
+                for award in await self._award_by_rule(
+                    session, ws_id, badge, rule.threshold, rule.counter, person, value
+                ):
+                    awarded.append((person, badge, award))
+                    await self.announce(session, workspace, ws_id, person, badge, award)
+        return awarded
+
+    async def _award_by_rule(
+        self,
+        session: AsyncSession,
+        ws_id: int,
+        badge: Badge,
+        threshold: int,
+        counter: str,
+        person: Person,
+        value: int,
+    ) -> list[BadgeAward]:
+        if value < threshold:
+            return []
+        now = self.s.clock.now()
+        what = COUNTERS.get(counter, counter)
+        if not badge.repeatable:
+            award = await badge_store.award(
+                session,
+                workspace_id=ws_id,
+                badge_id=badge.id,
+                member_id=person.member_id,
+                award_key="rule",
+                citation=badge.description or f"Reached {threshold} {what}.",
+                awarded_by=None,
+                now=now,
+            )
+            return [award] if award else []
+        earned = value // threshold
+        done = await badge_store.rule_awards_count(session, badge.id, person.member_id)
+        out = []
+        for level in range(done + 1, earned + 1):
+            award = await badge_store.award(
+                session,
+                workspace_id=ws_id,
+                badge_id=badge.id,
+                member_id=person.member_id,
+                award_key=f"rule:{level}",
+                citation=f"Reached {level * threshold} {what}.",
+                awarded_by=None,
+                now=now,
+            )
+            if award:
+                out.append(award)
+        return out
+
+    async def apply_rule_retroactively(
+        self, session: AsyncSession, workspace: WorkspaceRef, ws_id: int, badge: Badge
+    ) -> tuple[list[str], list[str]]:
+        """After a rule is created or changed: (everyone who qualifies, who was awarded now)."""
+        rule = await badge_store.get_rule(session, badge.id)
+        if rule is None or badge.retired_at is not None:
+            return [], []
+        qualified, awarded = [], []
+        for member, value in await rec_store.members_at_least(
+            session, ws_id, rule.counter, rule.threshold
+        ):
+            person = self.s.directory.from_member(workspace, member)
+            qualified.append(person.name)
+            new = await self._award_by_rule(
+                session, ws_id, badge, rule.threshold, rule.counter, person, value
+            )
+            for award in new:
+                await self.announce(session, workspace, ws_id, person, badge, award)
+            if new:
+                awarded.append(person.name)
+        return qualified, awarded
+
+    async def _changed(
+        self,
+        session: AsyncSession,
+        workspace: WorkspaceRef,
+        ws_id: int,
+        people: list[Person],
+        event_id: str,
+    ) -> None:
+        for listener in self.after_change:
+            await listener(session, workspace, ws_id, people, event_id)
+
+    # ----- telling people -------------------------------------------------------------
+
+    async def announce(
+        self,
+        session: AsyncSession,
+        workspace: WorkspaceRef,
+        ws_id: int,
+        person: Person,
+        badge: Badge,
+        award: BadgeAward,
+    ) -> None:
+        """A DM to the person with the citation; a post in the recognition channel unless they
+        opted out of announcements."""
+        await self._changed(session, workspace, ws_id, [person], f"award:{award.id}")
+        dm = rich(f"🏅 You earned the {badge.emoji} ", *_badge_name(badge), " badge: ")
+        dm += rich(award.citation)
+        await self.s.delivery.send(
+            session,
+            workspace,
+            ws_id,
+            f"award:{award.id}:dm",
+            Outbound(target=ToUser(user=person.ref), message=Message(text=dm)),
+        )
+        settings = await ws_store.get_settings(session, ws_id)
+        channel = settings.recognition_channel if settings else None
+        prefs = await rec_store.preferences(session, person.member_id)
+        if channel and not (prefs and prefs.announce_opt_out):
+            post = rich("🏅 ", Name(user=person.ref, name=person.name), f" earned {badge.emoji} ")
+            post += _badge_name(badge) + rich(": ", award.citation)
+            await self.s.delivery.send(
+                session,
+                workspace,
+                ws_id,
+                f"award:{award.id}:announce",
+                Outbound(
+                    target=ToConversation(conversation=ConversationRef(workspace, channel)),
+                    message=Message(text=post),
+                ),
+            )
+
+
+def _badge_name(badge: Badge) -> Rich:
+    return (Strong(text=badge.name),)
