@@ -106,7 +106,8 @@ class Profiles:
         if member is not None and member.team:
             fields.append(CardField(label="Team", value=rich(member.team)))
         if show_rewards:
-            fields.append(CardField(label="Recognition they value", value=rich(_rewards(rewards))))
+            label = "Recognition you value" if own else "Recognition they value"
+            fields.append(CardField(label=label, value=rich(_rewards(rewards))))
         sections = [
             Section(fields=tuple(fields)),
             Section(text=rich("Badges\n") + (badges or rich("none yet"))),
@@ -150,6 +151,11 @@ class Profiles:
             )
         action = words[0].lower()
         kind = words[1].lower() if len(words) > 1 else ""
+        if action in ("add", "remove") and kind and kind not in REWARD_KINDS:
+            raise UsageError(
+                f"“{kind}” isn't a kind of recognition I know; choose from "
+                f'{", ".join(REWARD_KINDS)} (use other "…" for anything else).'
+            )
         if action not in ("add", "remove") or kind not in REWARD_KINDS:
             raise UsageError(
                 f"Usage: rewards {REWARDS_USAGE}\nExample: rewards add learning-budget"

@@ -105,6 +105,10 @@ class Recognition:
         """Seeds the default badges once per workspace; existing ones (edited, retired) stay."""
         if ws_id in self._seeded:
             return
+        if await badge_store.has_badges(session, ws_id):
+            # Only cached once seen in the database: a seeding transaction may still roll back.
+            self._seeded.add(ws_id)
+            return
         now = self.s.clock.now()
         for slug, name, emoji, description, counter, threshold in DEFAULT_BADGES:
             added = await badge_store.add_badge(
@@ -124,7 +128,6 @@ class Recognition:
                 badge = await badge_store.get_badge(session, ws_id, slug)
                 assert badge is not None
                 await badge_store.set_rule(session, badge.id, counter, threshold, now)
-        self._seeded.add(ws_id)
 
     # ----- kudos ----------------------------------------------------------------------
 

@@ -18,6 +18,13 @@ async def get_badge(session: AsyncSession, workspace_id: int, slug: str) -> Badg
     )
 
 
+async def has_badges(session: AsyncSession, workspace_id: int) -> bool:
+    found = await session.scalar(
+        select(Badge.id).where(Badge.workspace_id == workspace_id).limit(1)
+    )
+    return found is not None
+
+
 async def list_badges(
     session: AsyncSession, workspace_id: int
 ) -> list[tuple[Badge, BadgeRule | None]]:

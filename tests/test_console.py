@@ -141,3 +141,17 @@ def test_serve_without_a_platform_says_what_to_set(tmp_path: Path) -> None:
     result = _run(["serve"], tmp_path, PYTHONPATH=str(ROOT))
     assert result.returncode == 2
     assert "SLACK_BOT_TOKEN" in result.stderr and "MICROSOFT_APP_ID" in result.stderr
+
+
+async def test_recognition_demo_on_the_console(
+    sqlite_url: str, tmp_path: Path, clock: ManualClock
+) -> None:
+    settings = Settings(DATABASE_URL=sqlite_url, _env_file=None)  # type: ignore[call-arg]
+    script = (ROOT / "examples" / "recognition.txt").read_text()
+    out = await transcript(settings, script, tmp_path, clock)
+    assert "Cy Sato is now a curator." in out
+    assert "Awarded 🎓 Trained ambassador to Bo Chen" in out
+    assert "[DM to bo]" in out and "You earned the 🎓 Trained ambassador badge" in out
+    assert "1. @Bo Chen — 2" in out and "You: #2 with 1." in out
+    assert "Recognition you value: learning budget" in out
+    assert "┌ Hi Bo Chen 👋" in out and "[Give kudos]  [Leaderboard]  [My profile]" in out

@@ -208,7 +208,7 @@ def test_slack_manifest_declares_commands_events_and_scopes() -> None:
 
     assert features["bot_user"] == {"display_name": "Allybot", "always_online": True}
     assert features["app_home"] == {
-        "home_tab_enabled": False,
+        "home_tab_enabled": True,
         "messages_tab_enabled": True,
         "messages_tab_read_only_enabled": False,
     }
@@ -221,7 +221,13 @@ def test_slack_manifest_declares_commands_events_and_scopes() -> None:
     assert commands["/ally"]["usage_hint"] == "[kudos|help] ..."
 
     events = set(settings["event_subscriptions"]["bot_events"])
-    assert {"app_mention", "message.im", "reaction_added", "reaction_removed"} <= events
+    assert {
+        "app_mention",
+        "message.im",
+        "reaction_added",
+        "reaction_removed",
+        "app_home_opened",
+    } <= events
     assert "member_joined_channel" in events
     assert settings["event_subscriptions"]["request_url"] == ENDPOINT
     assert settings["interactivity"] == {"is_enabled": True, "request_url": ENDPOINT}

@@ -280,3 +280,53 @@ async def test_socket_mode_is_used_when_an_app_token_is_set(
         assert "/slack/events" not in routes and "/healthz" in routes
     finally:
         await runtime.close()
+
+
+async def test_app_home_is_published_and_kept_fresh(slack: SlackSystem) -> None:
+    opened = {
+        "type": "app_home_opened",
+        "user": "U2",
+        "channel": "D2",
+        "tab": "home",
+        "event_ts": "1700000300.000100",
+    }
+    assert (await slack.event(opened)).status == 200
+    await slack.deliver()
+    (first,) = slack.sent("views.publish", user_id="U2")
+    view = first["view"]
+    assert view["type"] == "home" and view["blocks"][0]["text"]["text"] == "Hi Bo 👋"
+    assert "0 received · 0 given" in json.dumps(view, ensure_ascii=False)
+    buttons = [
+        e["action_id"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert buttons == ["home:kudos", "home:leaderboard", "home:profile"]
+    # Someone thanks Bo: his home view is refreshed with the new numbers.
+    await slack.command("kudos <@U2> thanks for the review")
+    await slack.deliver()
+    views = slack.sent("views.publish", user_id="U2")
+    assert len(views) == 2 and "1 received · 0 given" in json.dumps(
+        views[1]["view"], ensure_ascii=False
+    )
+    # Ana never opened her home tab: nothing is published for her.
+    assert slack.sent("views.publish", user_id="U1") == []
+    # A button in the home view answers in the DM with the bot.
+    action = {
+        "type": "block_actions",
+        "team": {"id": "T0001"},
+        "user": {"id": "U2"},
+        "trigger_id": "t-home",
+        "container": {"type": "view", "view_id": "V1"},
+        "actions": [
+            {
+                "action_id": "home:leaderboard",
+                "block_id": "b",
+                "value": "",
+                "type": "button",
+                "action_ts": "1700000400.1",
+            }
+        ],
+    }
+    assert (await slack.action(action)).status == 200
+    await slack.deliver()
+    board = slack.sent("chat.postMessage", channel="U2")[-1]
+    assert "Kudos received this month" in board["text"] and "*Bo*" in board["text"]

@@ -575,3 +575,36 @@ async def test_refuses_to_run_without_app_id_unless_enabled(
             TeamsAdapter(Allybot(settings, db, {}, clock), settings)
     finally:
         await db.dispose()
+
+
+# ----- recognition ------------------------------------------------------------------------------
+
+
+async def test_home_leaderboard_and_badges_in_teams(teams: TeamsSystem) -> None:
+    await teams.say("kudos <at>Bo</at> thanks for the demo #teamwork", mentions=(BO,))
+    home = await teams.say("home")
+    (card,) = [a["content"] for a in home["attachments"] if a["contentType"] == CARD]
+    text = json.dumps(card, ensure_ascii=False)
+    assert "Hi Ana 👋" in text and "0 received · 1 given" in text and "4 of 5" in text
+    assert [a["data"]["action_id"] for a in card["actions"]] == [
+        "home:kudos",
+        "home:leaderboard",
+        "home:profile",
+    ]
+    board = await teams.say("leaderboard", sender=CY)
+    assert "1. **Bo** — 1" in board["text"]
+    assert not board.get("entities")  # a leaderboard mentions nobody
+    # Ana is the admin (ALLYBOT_ADMINS): she makes Cy a curator, who awards Bo a badge.
+    granted = await teams.say("role add <at>Cy</at> curator", mentions=(CY,))
+    assert "Cy is now a curator" in granted["text"]
+    award = await teams.say(
+        'badge give <at>Bo</at> trained-ambassador "finished the track"', sender=CY, mentions=(BO,)
+    )
+    assert "Awarded 🎓 Trained ambassador to Bo" in award["text"]
+    await teams.deliver()
+    assert any("Trained ambassador" in (a.get("text") or "") for a in teams.dms_to(BO))
+    # A card button comes back as a message with a value.
+    pressed = personal(teams.connector.url, "", ANA)
+    pressed["value"] = {"action_id": "home:leaderboard", "value": ""}
+    (answer,) = await teams.send(pressed)
+    assert "Kudos received this month" in answer["text"]
