@@ -214,7 +214,9 @@ def test_slack_manifest_declares_commands_events_and_scopes() -> None:
     }
 
     commands = {c["command"]: c for c in features["slash_commands"]}
-    assert set(commands) == {"/ally", "/kudos"}
+    assert set(commands) == {"/ally", "/kudos", "/feedback"}
+    (shortcut,) = features["shortcuts"]
+    assert shortcut["callback_id"] == "send_as_feedback" and shortcut["type"] == "message"
     for command in commands.values():
         assert command["url"] == ENDPOINT
         assert command["should_escape"] is True  # mentions arrive as <@U123|name>
@@ -342,17 +344,22 @@ def test_teams_manifest_content() -> None:
     assert bot["supportsFiles"] is False and bot["isNotificationOnly"] is False
     listed = {scope for cl in bot["commandLists"] for scope in cl["scopes"]}
     assert listed == {"personal", "team", "groupChat"}
+    from bot.core import Allybot
+    from bot.settings import Settings
+    from store import Database
+
+    known = {"help", *Allybot(Settings(_env_file=None), Database("sqlite://"), {}).commands.names}
     for command_list in bot["commandLists"]:
-        titles = {c["title"]: c["description"] for c in command_list["commands"]}
-        assert titles == {
-            "help": "List everything Allybot can do",
-            "kudos": "kudos @person what for #value — thank someone",
-            "kudos stats": "Your kudos this week, this month and all time",
-        }
+        titles = {c["title"] for c in command_list["commands"]}
+        assert {"help", "kudos", "kudos stats", "feedback", "leaderboard"} <= titles
+        # Every suggestion Teams shows must be a command the bot understands.
+        assert {t.split()[0] for t in titles} <= known, titles
+        assert len(titles) <= 10  # Teams' limit per scope
 
     (extension,) = doc["composeExtensions"]
     assert extension["botId"] == PLACEHOLDER_GUID
-    (command,) = extension["commands"]
+    command, feedback = extension["commands"]
+    assert feedback["id"] == "sendAsFeedback" and feedback["fetchTask"] is True
     assert command["id"] == "giveKudos" and command["type"] == "action"
     assert command["context"] == ["message"] and command["fetchTask"] is False
     (param,) = command["parameters"]
