@@ -348,7 +348,10 @@ def test_teams_manifest_content() -> None:
     from bot.settings import Settings
     from store import Database
 
-    known = {"help", *Allybot(Settings(_env_file=None), Database("sqlite://"), {}).commands.names}
+    import tempfile
+
+    url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/names.db"  # never opened
+    known = {"help", *Allybot(Settings(_env_file=None), Database(url), {}).commands.names}
     for command_list in bot["commandLists"]:
         titles = {c["title"] for c in command_list["commands"]}
         assert {"help", "kudos", "kudos stats", "feedback", "leaderboard"} <= titles
