@@ -5,16 +5,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
-from bot import admin, badges, home, kudos, leaderboard, profile, recognition, roles
+from bot import (
+    admin,
+    badges,
+    feedback,
+    home,
+    kudos,
+    leaderboard,
+    profile,
+    recognition,
+    roles,
+)
 from bot.clock import Clock, SystemClock
 from bot.commands import Commands, Subcommand
 from bot.delivery import Delivery
 from bot.directory import Directory
-from bot.errors import UserError
+from bot.errors import FieldError, UserError
 from bot.events import (
     ActionPressed,
     CommandInvoked,
     Event,
+    FormSubmitted,
     HomeOpened,
     MemberJoined,
     MessageActionInvoked,
@@ -113,6 +124,7 @@ class Allybot:
             )
         )
         self._add_recognition_commands()
+        self._add_feedback_commands()
 
     def _add_recognition_commands(self) -> None:
         add = self.commands.add
@@ -204,7 +216,14 @@ class Allybot:
                     return await self._typed_command(event)
                 case ReactionChanged():
                     await self.kudos.on_reaction(event)
+                    await self.feedback.on_reaction(event)
                     return None
+                case FormSubmitted():
+                    on_form = self.forms.get(event.form_id.partition(":")[0])
+                    if on_form is None:
+                        log.info("ignored unknown form %r", event.form_id)
+                        return None
+                    return await on_form(event)
                 case MessageActionInvoked():
                     on_message = self.message_actions.get(event.action)
                     if on_message is None:
@@ -228,7 +247,12 @@ class Allybot:
             log.info("ignored unknown event type %s", type(event).__name__)
             return None
         except UserError as exc:
-            return Reply(message=Message(text=rich(str(exc))))
+            # A rejected form keeps its dialog open with the problem next to its field ("": the
+            # form as a whole).
+            errors: dict[str, str] = {}
+            if isinstance(event, FormSubmitted):
+                errors[exc.field if isinstance(exc, FieldError) else ""] = str(exc)
+            return Reply(message=Message(text=rich(str(exc))), form_errors=errors)
 
     async def _whoami(self, event: CommandInvoked, args: str) -> Reply:
         person = await self.services.directory.person(event.actor, event.actor_profile)
@@ -274,3 +298,22 @@ class Allybot:
             text=text,
         )
         return await self.handle(command)
+
+    def _add_feedback_commands(self) -> None:
+        self.feedback = feedback.FeedbackService(self.services, self.roles)
+        # Forms are routed like buttons, by the part of their form id before ":".
+        self.forms: dict[str, Callable[[FormSubmitted], Awaitable[Reply | None]]] = {
+            "feedback": self.feedback.on_form
+        }
+        self.actions["feedback"] = self.feedback.on_action
+        self.message_actions["send_as_feedback"] = self.feedback.on_message_action
+        self.commands.add(
+            Subcommand(
+                "feedback",
+                feedback.USAGE,
+                "Send feedback to the community team, vote for others', and follow it; "
+                "curators triage it (`feedback list`, `feedback status FB-42 ...`).",
+                feedback.EXAMPLES,
+                self.feedback.command,
+            )
+        )

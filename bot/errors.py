@@ -9,3 +9,11 @@ class UserError(Exception):
 
 class UsageError(UserError):
     """A command was malformed; the message includes its usage and an example."""
+
+
+class FieldError(UserError):
+    """Bad input in one field of a submitted form: shown next to that field where possible."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field

@@ -101,11 +101,21 @@ class Card(_Model):
     context: Rich = ()
 
 
+class FileAttachment(_Model):
+    """A file sent with a message (an export): uploaded on Slack, attached on Teams, written to
+    disk by the console."""
+
+    name: str
+    content: str
+    mime: str = "text/csv"
+
+
 class Message(_Model):
     """Text is always present: it is the notification text and the fallback for cards."""
 
     text: Rich
     card: Card | None = None
+    file: FileAttachment | None = None
 
 
 # Where a message goes.
@@ -149,8 +159,35 @@ class Edit(_Model):
     message: Message
 
 
+class FormField(_Model):
+    """One input of a form: a single- or multi-line text (optionally prefilled) or a select."""
+
+    id: str
+    label: str
+    kind: Literal["text", "multiline", "select"] = "text"
+    value: str = ""  # prefilled text, or the preselected option
+    options: tuple[str, ...] = ()  # for selects
+    optional: bool = False
+    max_length: int | None = None
+    hint: str = ""
+
+
+class Form(_Model):
+    """A dialog the core asks an adapter to open (Slack modal, Teams task module or card, console
+    prompt). Its submission comes back as `FormSubmitted` with `form_id` and the opaque `state`."""
+
+    form_id: str  # routed like button action ids: by the part before ":"
+    title: str
+    fields: tuple[FormField, ...]
+    submit: str = "Submit"
+    state: str = ""
+
+
 class Reply(_Model):
     """The answer to whoever invoked a command or action, shown where they are, privately
-    when the platform can."""
+    when the platform can. With `form`, the adapter opens it (the message is its fallback);
+    `form_errors` (field id -> problem, "" for the form as a whole) rejects a submitted form."""
 
     message: Message
+    form: Form | None = None
+    form_errors: dict[str, str] = Field(default_factory=dict)

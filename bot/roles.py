@@ -40,6 +40,7 @@ class Permission(StrEnum):
     AWARD_BADGES = "award or revoke badges"
     SEE_REWARDS = "see people's reward preferences"
     SET_TEAMS = "set people's teams"
+    TRIAGE_FEEDBACK = "triage feedback (status, owner, category, notes, export)"
 
 
 # Which roles may do what. Admins may do everything; the weakest role that suffices is named
@@ -51,6 +52,7 @@ ALLOWED: dict[Permission, tuple[Role, ...]] = {
     Permission.AWARD_BADGES: (Role.CURATOR, Role.COMMUNITY_MANAGER, Role.ADMIN),
     Permission.SEE_REWARDS: (Role.COMMUNITY_MANAGER, Role.ADMIN),
     Permission.SET_TEAMS: (Role.COMMUNITY_MANAGER, Role.ADMIN),
+    Permission.TRIAGE_FEEDBACK: (Role.CURATOR, Role.COMMUNITY_MANAGER, Role.ADMIN),
 }
 
 USAGE = "add|remove @person admin|community-manager|curator"

@@ -350,6 +350,8 @@ class MemberPreference(Base):
     )
     leaderboard_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     announce_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set once the person has opened the bot's home tab: only then is it kept fresh.
+    home_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -394,3 +396,95 @@ class ConsoleReaction(Base):
     )
     user: Mapped[str] = mapped_column(String(100), primary_key=True)
     reaction: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class FeedbackSettings(Base):
+    """Feedback configuration per workspace; NULL means 'use the default'."""
+
+    __tablename__ = "feedback_settings"
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    triage_channel: Mapped[str | None] = mapped_column(String(128))
+    leaders_channel: Mapped[str | None] = mapped_column(String(128))
+    reaction: Mapped[str | None] = mapped_column(String(100))
+    aging_days: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FeedbackCategory(Base):
+    """The categories curators file feedback under; when present they replace the defaults."""
+
+    __tablename__ = "feedback_categories"
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FeedbackCounter(Base):
+    """The last short number (FB-42) given out in a workspace; bumped inside the transaction
+    that files the item, so two concurrent submissions never get the same number."""
+
+    __tablename__ = "feedback_counters"
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FeedbackItem(Base):
+    __tablename__ = "feedback_items"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)  # shown as FB-<number>
+    text: Mapped[str] = mapped_column(Text)
+    submitter_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))  # by reaction
+    source: Mapped[str] = mapped_column(String(20))  # command | form | reaction
+    # What was filed: "msg:<conversation>:<message>" for a reaction, else "<source>:<event id>".
+    source_key: Mapped[str] = mapped_column(String(600))
+    source_link: Mapped[str | None] = mapped_column(String(1000))
+    category: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("feedback_items.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "number"),
+        UniqueConstraint("workspace_id", "source_key"),
+        Index("ix_feedback_items_status", "workspace_id", "status", "created_at"),
+    )
+
+
+class FeedbackVote(Base):
+    """A +1, and who hears about the item's changes besides its submitter."""
+
+    __tablename__ = "feedback_votes"
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FeedbackChange(Base):
+    """The history of an item: every status change, assignment, category, note and merge."""
+
+    __tablename__ = "feedback_changes"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("feedback_items.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # created|status|owner|category|note|merged
+    old_value: Mapped[str | None] = mapped_column(String(200))
+    new_value: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (Index("ix_feedback_changes_item", "item_id", "id"),)

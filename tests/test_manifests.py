@@ -344,11 +344,11 @@ def test_teams_manifest_content() -> None:
     assert bot["supportsFiles"] is False and bot["isNotificationOnly"] is False
     listed = {scope for cl in bot["commandLists"] for scope in cl["scopes"]}
     assert listed == {"personal", "team", "groupChat"}
+    import tempfile
+
     from bot.core import Allybot
     from bot.settings import Settings
     from store import Database
-
-    import tempfile
 
     url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/names.db"  # never opened
     known = {"help", *Allybot(Settings(_env_file=None), Database(url), {}).commands.names}

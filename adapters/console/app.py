@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypedDict
 
+from adapters.console import forms as console_forms
 from adapters.console import world
 from adapters.console.port import ConsolePort
 from adapters.console.render import render
@@ -32,6 +33,7 @@ from bot.events import (
     ReactionChanged,
 )
 from bot.ids import ConversationKind, ConversationRef, MessageRef, Platform, UserRef, WorkspaceRef
+from bot.messages import Button, Form
 from bot.settings import Settings
 from store import Database
 from store import console as sim
@@ -39,7 +41,8 @@ from store.migrate import upgrade
 
 WS = WorkspaceRef(Platform.CONSOLE, world.WORKSPACE)
 
-CONTROLS = """\
+CONTROLS = (
+    """\
 Console controls (everything else you type is posted in the current channel):
   /ally help                 Allybot's commands, as on Slack (/kudos ... works too)
   @allybot kudos @bo ...     talk to Allybot in a channel by mentioning it
@@ -50,7 +53,10 @@ Console controls (everything else you type is posted in the current channel):
   :thank N REASON            the "Give kudos" message action on message N
   :history [#CHANNEL]        recent messages, with their numbers
   :inbox [NAME]              someone's DMs from Allybot
-  :people  :channels  :help  :quit"""
+  :people  :channels  :help  :quit
+"""
+    + console_forms.HELP
+)
 
 
 class _EventBase(TypedDict):
@@ -74,6 +80,7 @@ class ConsoleSession:
         self.me = me
         self.channel = "general"
         self._ws_id = 0
+        self.pending_form: Form | None = None
 
     async def setup(self) -> None:
         self._ws_id = await self.core.services.directory.workspace_id(WS)
@@ -166,6 +173,8 @@ class ConsoleSession:
             await self._react(args, added=verb == "react")
         elif verb == "thank":
             await self._thank(args)
+        elif verb in console_forms.VERBS:
+            await console_forms.control(self, verb, args)
         elif verb == "history":
             name = args[0].lstrip("#") if args else self.channel
             await self._show(name)
@@ -295,6 +304,26 @@ class ConsoleSession:
             text = render(reply.message)
             head, *rest = text.splitlines() or [""]
             self.out("\n".join([f"  [only you] Allybot: {head}", *(f"      {r}" for r in rest)]))
+            console_forms.show_reply(self, reply)
+
+    # Used by adapters/console/forms.py.
+    dispatch = _dispatch
+
+    def event_base(self) -> _EventBase:
+        return self._base()
+
+    def conversation(self) -> ConversationRef:
+        return self._conversation()
+
+    def mention_tokens(self, text: str) -> str:
+        return self._mentions(text)
+
+    async def find_message(self, number: str) -> tuple[MessageRef, UserRef] | None:
+        return await self._message(number)
+
+    def port_buttons(self, number: int) -> tuple[Button, ...]:
+        port = self.core.ports.get(Platform.CONSOLE)
+        return port.buttons.get(number, ()) if isinstance(port, ConsolePort) else ()
 
     # ----- helpers --------------------------------------------------------------------
 
@@ -351,7 +380,11 @@ async def run_console(
     try:
         core = Allybot(settings, db, {}, clock)
         session = ConsoleSession(core, db, clock, out, (as_user or world.ADMIN).lower())
-        core.add_port(ConsolePort(db, clock, session.workspace_id, out))
+        core.add_port(
+            ConsolePort(
+                db, clock, session.workspace_id, out, files_dir=settings.data_dir / "exports"
+            )
+        )
         await session.setup()
         if session.me not in world.PEOPLE or world.PEOPLE[session.me].is_bot:
             out(f"No person called '{session.me}'; starting as {world.ADMIN}.")

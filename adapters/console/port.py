@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 from adapters.console import world
 from adapters.console.render import render
 from bot.clock import Clock
-from bot.ids import Platform, UserRef, WorkspaceRef
-from bot.messages import Message, Private, Target, ToConversation, ToUser
+from bot.ids import MessageRef, Platform, UserRef, WorkspaceRef
+from bot.messages import (
+    Button,
+    FileAttachment,
+    Message,
+    Private,
+    Target,
+    ToConversation,
+    ToUser,
+)
 from bot.ports import Capabilities, Sent, UserInfo
 from store import Database
 from store import console as sim
@@ -26,11 +36,16 @@ class ConsolePort:
         clock: Clock,
         workspace_id: Callable[[], int],
         out: Callable[[str], None],
+        *,
+        files_dir: Path | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._workspace_id = workspace_id
         self._out = out
+        self._files_dir = files_dir or Path("data") / "exports"
+        # Buttons of the messages sent in this session, for `:press N BUTTON`.
+        self.buttons: dict[int, tuple[Button, ...]] = {}
 
     async def send(self, workspace: WorkspaceRef, target: Target, message: Message) -> Sent | None:
         text = render(message)
@@ -53,6 +68,11 @@ class ConsolePort:
                 session, row.id, world.BOT, text, self._clock.now(), visible_to=visible_to
             )
         self._out(_format(label, posted.id, text))
+        if message.card is not None and message.card.buttons:
+            self.buttons[posted.id] = message.card.buttons
+        if message.file is not None:
+            path = await self._write(message.file)
+            self._out(f"      [file] {path}")
         return None if visible_to else Sent(channel, str(posted.id))
 
     async def update(self, workspace: WorkspaceRef, sent: Sent, message: Message) -> None:
@@ -66,6 +86,24 @@ class ConsolePort:
     async def publish_home(self, user: UserRef, message: Message) -> None:
         # No home view here (capabilities.home_tab is False): `home` is a command instead.
         raise NotImplementedError
+
+    async def _write(self, file: FileAttachment) -> Path:
+        """The console's "upload": the file is written under DATA_DIR/exports."""
+        path = self._files_dir / Path(file.name).name
+
+        def write() -> None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(file.content, encoding="utf-8")
+
+        await asyncio.to_thread(write)
+        return path.resolve()
+
+    async def message_text(self, message: MessageRef) -> str | None:
+        if not message.id.isdigit():
+            return None
+        async with self._db.transaction() as session:
+            row = await sim.get_message(session, int(message.id))
+        return row.text if row is not None else None
 
     async def user_info(self, user: UserRef) -> UserInfo | None:
         person = world.PEOPLE.get(user.id)

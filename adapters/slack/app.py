@@ -23,7 +23,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import inbound
+from adapters.slack import forms, inbound
 from adapters.slack.port import SlackPort
 from adapters.slack.render import render
 from bot.core import Allybot
@@ -120,7 +120,7 @@ class SlackAdapter:
 
     def _register(self) -> None:
         app = self.app
-        app.command(re.compile(r"^/(ally|kudos)$"))(self._on_command)
+        app.command(re.compile(r"^/(ally|kudos|feedback)$"))(self._on_command)
         app.event("reaction_added")(self._on_event)
         app.event("reaction_removed")(self._on_event)
         app.event("app_mention")(self._on_event)
@@ -128,6 +128,8 @@ class SlackAdapter:
         app.event("member_joined_channel")(self._on_event)
         app.event("app_home_opened")(self._on_event)
         app.action(re.compile(".*"))(self._on_block_action)
+        app.message_shortcut(re.compile(".*"))(self._on_message_shortcut)
+        app.view_submission(re.compile(".*"))(self._on_view_submission)
         # Anything else Slack sends is acknowledged and logged, never an error.
         app.event(re.compile(".*"))(self._on_other_event)
         app.command(re.compile(".*"))(self._unknown_command)
@@ -165,6 +167,10 @@ class SlackAdapter:
             reply = await self.core.handle(event)
             if reply is None:
                 continue
+            if reply.form is not None:
+                channel = event.conversation.id if event.conversation else None
+                await self._open_form(body, reply, channel)
+                continue
             # A button in a channel message answers privately there; one in the App Home
             # (no channel) answers in the DM with the bot.
             target: Private | ToUser = (
@@ -173,6 +179,48 @@ class SlackAdapter:
                 else ToUser(user=event.actor)
             )
             await self.core.deliver_reply(event, reply, target)
+
+    async def _on_message_shortcut(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """A message shortcut ("Send as feedback"): its callback id is the core's action name."""
+        event = forms.from_message_shortcut(body, await self._workspace_url())
+        reply = await self.core.handle(event)
+        await ack()
+        if reply is None:
+            return
+        if reply.form is not None:
+            await self._open_form(body, reply, event.message.conversation.id)
+        else:
+            target = Private(user=event.actor, conversation=event.message.conversation)
+            await self.core.deliver_reply(event, reply, target)
+
+    async def _on_view_submission(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        event = forms.from_view_submission(body)
+        reply = await self.core.handle(event)
+        if reply is not None and reply.form_errors:
+            # The modal stays open with each problem next to its field.
+            await ack(response_action="errors", errors=forms.field_errors(reply, body))
+            return
+        if reply is not None and reply.form is not None:
+            await ack(response_action="update", view=forms.modal(reply.form, None))
+            return
+        await ack()
+        if reply is not None:
+            target: Private | ToUser = (
+                Private(user=event.actor, conversation=event.conversation)
+                if event.conversation is not None
+                else ToUser(user=event.actor)
+            )
+            await self.core.deliver_reply(event, reply, target)
+
+    async def _open_form(self, body: dict[str, Any], reply: Reply, channel: str | None) -> None:
+        assert reply.form is not None
+        try:
+            await self.client.views_open(
+                trigger_id=str(body.get("trigger_id") or ""),
+                view=forms.modal(reply.form, channel),
+            )
+        except Exception:  # an expired trigger (over 3 s): say so rather than stay silent
+            log.warning("could not open the %s modal", reply.form.form_id, exc_info=True)
 
     async def _on_other_event(self, body: dict[str, Any]) -> None:
         log.info("ignored Slack event type %r", (body.get("event") or {}).get("type"))

@@ -7,8 +7,9 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.inbound import normalise_text
 from adapters.slack.render import home_blocks, render
-from bot.ids import Platform, UserRef, WorkspaceRef
+from bot.ids import MessageRef, Platform, UserRef, WorkspaceRef
 from bot.messages import Message, Private, Target, ToConversation, ToUser
 from bot.ports import Capabilities, DeliveryError, Sent, UserInfo
 
@@ -47,6 +48,8 @@ class SlackPort:
         self.client = client
 
     async def send(self, workspace: WorkspaceRef, target: Target, message: Message) -> Sent | None:
+        if message.file is not None:
+            return await self._upload(target, message)
         args = render(message)
         try:
             if isinstance(target, ToConversation):
@@ -78,6 +81,39 @@ class SlackPort:
         except (OSError, TimeoutError) as exc:
             raise DeliveryError(f"Slack unreachable: {exc}", retryable=True) from exc
         raise TypeError(f"unsupported target {target!r}")
+
+    async def _upload(self, target: Target, message: Message) -> Sent | None:
+        """A file (an export) through files_upload_v2, with the text as its comment."""
+        assert message.file is not None
+        try:
+            if isinstance(target, ToUser | Private):
+                # A file goes to a conversation: for a person, the app's DM with them.
+                opened = await self.client.conversations_open(users=target.user.id)
+                channel = str((opened.get("channel") or {}).get("id") or "")
+            else:
+                channel = target.conversation.id
+            await self.client.files_upload_v2(
+                channel=channel,
+                content=message.file.content,
+                filename=message.file.name,
+                title=message.file.name,
+                initial_comment=render(message)["text"],
+            )
+        except SlackApiError as exc:
+            raise _delivery_error(exc) from exc
+        except (OSError, TimeoutError) as exc:
+            raise DeliveryError(f"Slack unreachable: {exc}", retryable=True) from exc
+        return None
+
+    async def message_text(self, message: MessageRef) -> str | None:
+        """The text of a message, to file it as feedback by reaction."""
+        resp = await self.client.conversations_history(
+            channel=message.conversation.id, latest=message.id, inclusive=True, limit=1
+        )
+        for found in resp.get("messages") or []:
+            if str(found.get("ts")) == message.id:
+                return normalise_text(str(found.get("text") or ""))
+        return None
 
     async def update(self, workspace: WorkspaceRef, sent: Sent, message: Message) -> None:
         try:

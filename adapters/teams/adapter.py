@@ -18,13 +18,14 @@ from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, Attachment
 
-from adapters.teams import inbound, render
+from adapters.teams import forms, inbound, render
 from adapters.teams.addresses import Addresses
 from adapters.teams.port import TeamsPort
 from bot.core import Allybot
 from bot.directory import Route
+from bot.events import Event
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
 GIVE_KUDOS_COMMAND = "giveKudos"  # the message action's id in manifest/teams/manifest.json
 SUBMIT_ACTION = "composeExtension/submitAction"
+FETCH_TASK = "composeExtension/fetchTask"
+FEEDBACK_COMMAND = "sendAsFeedback"  # opens a task module with the core's form
 _TURN_KEY = "allybot.turn"
 _APP_TYPES = {"multitenant", "singletenant", "userassignedmsi"}
 
@@ -215,18 +218,32 @@ class TeamsAdapter:
                 log.info("ignored a %s activity", env.kind)
 
     async def _on_message(self, context: Any, env: inbound.Envelope) -> None:
-        event = inbound.message_event(env)
+        value = env.raw.get("value")
+        # A form card's Action.Submit comes back as a message whose value names the form.
+        event: Event | None
+        if forms.is_submission(value):
+            event = forms.submitted(env, value)
+        else:
+            event = inbound.message_event(env)
         if event is None:
             return
         reply = await self._core.handle(event)
         if reply is not None:
             # A reply to the activity: in a channel it lands in the same thread.
-            await context.send_activity(render.to_activity(reply.message))
+            activity = render.to_activity(reply.message)
+            if reply.form is not None:
+                activity.attachments = [
+                    Attachment(content_type=render.ADAPTIVE_CARD, content=forms.card(reply.form))
+                ]
+            await context.send_activity(activity)
 
     async def _on_invoke(self, context: Any, env: inbound.Envelope, turn: _Turn) -> None:
         name = env.raw.get("name")
         value = env.raw.get("value")
         command = value.get("commandId") if isinstance(value, Mapping) else None
+        if command == FEEDBACK_COMMAND and isinstance(value, Mapping):
+            await self._on_feedback_action(context, env, turn, name, value)
+            return
         if name != SUBMIT_ACTION or command != GIVE_KUDOS_COMMAND or not isinstance(value, Mapping):
             log.info("answered an unhandled invoke %r (%r) with an empty 200", name, command)
             turn.invoke_answer = (200, None)
@@ -236,6 +253,34 @@ class TeamsAdapter:
         author_id = await self._bot_framework_id(context, author)
         event = inbound.message_action_event(env, "give_kudos", author, author_id)
         reply = await self._core.handle(event)
+        text = render.render_plain(reply.message.text) if reply is not None else "Done."
+        turn.invoke_answer = (200, _compose_message(text))
+
+    async def _on_feedback_action(
+        self,
+        context: Any,
+        env: inbound.Envelope,
+        turn: _Turn,
+        name: Any,
+        value: Mapping[str, Any],
+    ) -> None:
+        """ "Send as feedback": fetchTask opens the core's form in a task module; submitAction
+        brings the filled form back."""
+        turn.compose_extension = True
+        if name == FETCH_TASK:
+            author = inbound.payload_author(value)
+            author_id = await self._bot_framework_id(context, author)
+            event = inbound.message_action_event(env, "send_as_feedback", author, author_id)
+            reply = await self._core.handle(event)
+            if reply is not None and reply.form is not None:
+                turn.invoke_answer = (200, forms.task_continue(reply.form))
+                return
+        else:
+            data = value.get("data")
+            if not forms.is_submission(data):
+                turn.invoke_answer = (200, _compose_message("That form has expired; try again."))
+                return
+            reply = await self._core.handle(forms.submitted(env, data))
         text = render.render_plain(reply.message.text) if reply is not None else "Done."
         turn.invoke_answer = (200, _compose_message(text))
 

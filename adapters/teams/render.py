@@ -6,6 +6,7 @@ format the bot's message nor mention anyone: only `Mention` parts produce mentio
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -211,6 +212,16 @@ def to_activity(message: Message) -> Any:
         ]
         or None,
     )
+    if message.file is not None:
+        # An export: attached inline (Teams offers file cards only through a consent flow).
+        encoded = base64.b64encode(message.file.content.encode("utf-8")).decode("ascii")
+        activity.attachments = [
+            Attachment(
+                content_type=message.file.mime,
+                name=message.file.name,
+                content_url=f"data:{message.file.mime};base64,{encoded}",
+            )
+        ]
     if message.card is not None:
         # The text stays: it is what notifications and the chat list show for a card.
         activity.summary = render_plain(message.text)

@@ -1,0 +1,99 @@
+"""Feedback's workspace settings, changed by admins through `config` (see bot/admin.py)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import UsageError
+from store import feedback as fb_store
+
+KEYS = (
+    "feedback-channel",
+    "leaders-channel",
+    "feedback-categories",
+    "feedback-reaction",
+    "feedback-aging",
+)
+USAGE = (
+    "feedback-channel here|#channel|off | leaders-channel here|#channel|off | "
+    "feedback-categories NAME ... | feedback-reaction EMOJI|off | feedback-aging DAYS"
+)
+DEFAULT_CATEGORIES = ("product", "docs", "community", "events", "other")
+DEFAULT_AGING_DAYS = 2
+_CATEGORY = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackConfig:
+    triage_channel: str | None
+    leaders_channel: str | None
+    reaction: str | None
+    aging_days: int
+    categories: tuple[str, ...]
+
+
+async def load(session: AsyncSession, workspace_id: int) -> FeedbackConfig:
+    row = await fb_store.get_settings(session, workspace_id)
+    categories = await fb_store.get_categories(session, workspace_id)
+    return FeedbackConfig(
+        triage_channel=row.triage_channel if row else None,
+        leaders_channel=row.leaders_channel if row else None,
+        reaction=row.reaction if row else None,
+        aging_days=(row.aging_days if row and row.aging_days else DEFAULT_AGING_DAYS),
+        categories=tuple(categories) or DEFAULT_CATEGORIES,
+    )
+
+
+async def apply(
+    session: AsyncSession,
+    workspace_id: int,
+    key: str,
+    value: str,
+    channel: Callable[[str], str | None],
+    now: datetime,
+) -> None:
+    """Saves one setting; `channel` turns `here`, `#channel` or `off` into a channel id."""
+    if key == "feedback-categories":
+        names = [n.strip(",").lower() for n in value.split()]
+        names = [n for n in names if n]
+        bad = [n for n in names if not _CATEGORY.fullmatch(n)]
+        if not names or bad or len(names) > 25:
+            raise UsageError(
+                (f"“{bad[0]}” is not a category name; " if bad else "")
+                + "expected 1 to 25 single words (letters, digits, - or _), "
+                "e.g. config feedback-categories product docs events"
+            )
+        await fb_store.set_categories(session, workspace_id, names)
+        return
+    row = await fb_store.settings_row(session, workspace_id, now)
+    if key == "feedback-channel":
+        row.triage_channel = channel(value)
+    elif key == "leaders-channel":
+        row.leaders_channel = channel(value)
+    elif key == "feedback-reaction":
+        name = value.strip().strip(":")
+        if not name or " " in name:
+            raise UsageError("Name one reaction, or off, e.g. config feedback-reaction memo")
+        row.reaction = None if name.lower() in ("off", "none") else name
+    elif key == "feedback-aging":
+        if not value.isdigit() or not 1 <= int(value) <= 30:
+            raise UsageError(
+                f"“{value}” is not a valid number of working days; expected a whole number "
+                "from 1 to 30, e.g. config feedback-aging 2"
+            )
+        row.aging_days = int(value)
+
+
+def describe(config: FeedbackConfig) -> str:
+    return (
+        f"Feedback triage channel: {config.triage_channel or 'off'}. "
+        f"Leaders' channel: {config.leaders_channel or 'off'}. "
+        f"Feedback categories: {', '.join(config.categories)}. "
+        f"Feedback reaction: {config.reaction or 'off'}. "
+        f"Feedback reminder after {config.aging_days} working days."
+    )
