@@ -179,7 +179,7 @@ def daily_summary(views: Sequence[View], days: int) -> Message:
     )
     for view in views:
         who = f" · owner {view.owner}" if view.owner else " · no owner"
-        text += rich(f"\n• {fb(view.item.number)} ({view.votes} votes{who}) ") + view.text(150)
+        text += rich(f"\n• {fb(view.item.number)} ({votes(view.votes)}{who}) ") + view.text(150)
     return Message(text=text)
 
 
@@ -206,7 +206,7 @@ def digest(d: Digest, tz: ZoneInfo) -> Message:
     by_cat = ", ".join(f"{c}: {n}" for c, n in d.new_by_category.items()) or "none"
     top: Rich = ()
     for view in d.top:
-        top += rich(f"{fb(view.item.number)} ({view.votes} votes) ") + view.text(100) + rich("\n")
+        top += rich(f"{fb(view.item.number)} ({votes(view.votes)}) ") + view.text(100) + rich("\n")
     closed: Rich = ()
     for view, note in d.closed:
         closed += rich(f"{fb(view.item.number)} {label(view.item.status)}: ") + view.text(80)
@@ -241,7 +241,7 @@ def item_list(views: Sequence[View], heading: str) -> Message:
     for view in views:
         cat = f" [{view.item.category}]" if view.item.category else ""
         text += rich(
-            f"\n• {fb(view.item.number)} {label(view.item.status)}{cat} · {view.votes} votes · "
+            f"\n• {fb(view.item.number)} {label(view.item.status)}{cat} · {votes(view.votes)} · "
         ) + view.text(120)
     return Message(text=text)
 
@@ -257,7 +257,7 @@ def history(
     head = rich(
         Strong(text=f"{fb(item.number)} · {label(item.status)}"),
         f" · category {item.category or 'none'} · owner {view.owner or 'nobody'} · "
-        f"{view.votes} votes\n“",
+        f"{votes(view.votes)}\n“",
         *view.text(),
         "”",
     )
@@ -288,3 +288,7 @@ def history(
     if item.duplicate_of_id is not None and item.duplicate_of_id in numbers:
         lines += rich(f"\nDuplicate of {fb(numbers[item.duplicate_of_id])}.")
     return Message(text=head + rich(f"\nHistory ({tz.key} time):") + lines)
+
+
+def votes(n: int) -> str:
+    return f"{n} vote" if n == 1 else f"{n} votes"
