@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import Kudos, KudosReaction, KudosValue
+from store.models import Kudos, KudosReaction, KudosTotal, KudosValue
 
 
 async def add_kudos(
@@ -128,17 +128,44 @@ class KudosStats:
 async def stats(
     session: AsyncSession, member_id: int, week_start: datetime, month_start: datetime
 ) -> KudosStats:
-    async def window(column: object) -> Window:
-        active = and_(column == member_id, Kudos.revoked_at.is_(None))  # type: ignore[arg-type]
+    """Kudos given and received since `week_start`, since `month_start` and in all.
+
+    All time is one row of the totals kept in each kudos' own transaction: a busy person has
+    tens of thousands of kudos, and counting them cost 60-80 ms. The week and month are counted
+    from the kudos since the earlier start (a few thousand rows at most), because they begin in
+    the viewer's time zone while the totals' weeks and months are the workspace's.
+    """
+    received, given = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(KudosTotal.received), 0),
+                func.coalesce(func.sum(KudosTotal.given), 0),
+            ).where(
+                KudosTotal.member_id == member_id,
+                KudosTotal.period == "all",
+                KudosTotal.value == "",
+            )
+        )
+    ).one()
+    since = min(week_start, month_start)
+
+    async def window(column: object, all_time: int) -> Window:
+        recent = and_(
+            column == member_id,  # type: ignore[arg-type]
+            Kudos.revoked_at.is_(None),
+            Kudos.created_at >= since,
+        )
         row = (
             await session.execute(
                 select(
                     func.coalesce(func.sum(case((Kudos.created_at >= week_start, 1), else_=0)), 0),
                     func.coalesce(func.sum(case((Kudos.created_at >= month_start, 1), else_=0)), 0),
-                    func.count(),
-                ).where(active)
+                ).where(recent)
             )
         ).one()
-        return Window(week=int(row[0]), month=int(row[1]), all_time=int(row[2]))
+        return Window(week=int(row[0]), month=int(row[1]), all_time=int(all_time))
 
-    return KudosStats(given=await window(Kudos.giver_id), received=await window(Kudos.recipient_id))
+    return KudosStats(
+        given=await window(Kudos.giver_id, given),
+        received=await window(Kudos.recipient_id, received),
+    )

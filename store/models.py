@@ -288,7 +288,29 @@ class KudosTotal(Base):
             "given",
             "member_id",
         ),
+        # One person's rows: their top values and all-time totals (profile, kudos stats), and
+        # the ON DELETE CASCADE from members, which would otherwise scan the whole table.
+        Index("ix_kudos_totals_member", "member_id", "period", "value"),
     )
+
+
+class KudosScoreCount(Base):
+    """How many people have each score (a kudos_totals count above zero) on each board: a rank is
+    one plus the people above, summed over the few hundred scores of a board instead of counted
+    person by person (100,000 on an all-time board). Opted-out people are counted too, so that a
+    kudos never needs anyone's preferences; the rank takes off the few of them who are above.
+    Kept by store.recognition.add_to_totals, in the statement pair that changes the totals."""
+
+    __tablename__ = "kudos_score_counts"
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8), primary_key=True)  # received | given
+    score: Mapped[int] = mapped_column(Integer, primary_key=True)
+    people: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Badge(Base):

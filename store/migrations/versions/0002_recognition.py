@@ -161,11 +161,41 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
+            "ix_kudos_totals_member", ["member_id", "period", "value"], unique=False
+        )
+        batch_op.create_index(
             "ix_kudos_totals_received",
             ["workspace_id", "period", "period_start", "value", "received", "member_id"],
             unique=False,
         )
 
+    op.create_table(
+        "kudos_score_counts",
+        sa.Column(
+            "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("period", sa.String(length=8), nullable=False),
+        sa.Column("period_start", sa.Date(), nullable=False),
+        sa.Column("value", sa.String(length=64), nullable=False),
+        sa.Column("direction", sa.String(length=8), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("people", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_kudos_score_counts_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "workspace_id",
+            "period",
+            "period_start",
+            "value",
+            "direction",
+            "score",
+            name=op.f("pk_kudos_score_counts"),
+        ),
+    )
     op.create_table(
         "member_counters",
         sa.Column(
@@ -292,8 +322,10 @@ def downgrade() -> None:
     op.drop_table("reward_preferences")
     op.drop_table("member_preferences")
     op.drop_table("member_counters")
+    op.drop_table("kudos_score_counts")
     with op.batch_alter_table("kudos_totals", schema=None) as batch_op:
         batch_op.drop_index("ix_kudos_totals_received")
+        batch_op.drop_index("ix_kudos_totals_member")
         batch_op.drop_index("ix_kudos_totals_given")
 
     op.drop_table("kudos_totals")
