@@ -242,3 +242,39 @@ async def test_home_card_shows_what_matters(core: Allybot) -> None:
 async def test_malformed_recognition_commands_explain_themselves(core: Allybot, text: str) -> None:
     out = await say(core, text)
     assert "Usage" in out or "Mention the person" in out
+
+
+async def test_ranks_match_a_naive_count_after_opt_outs_and_take_backs(
+    core: Allybot, port: MemoryPort
+) -> None:
+    # Ranks come from per-score counts kept beside the totals; they must equal counting people.
+    people = ["ana", "bo", "cy", "dee", "eve", "fay"]
+    for p in people[4:]:
+        port.add(p, p.capitalize())
+    plan = [
+        ("ana", "bo"),
+        ("cy", "bo"),
+        ("dee", "bo"),
+        ("ana", "cy"),
+        ("bo", "cy"),
+        ("ana", "dee"),
+        ("bo", "eve"),
+        ("cy", "fay"),
+        ("dee", "fay"),
+        ("eve", "fay"),
+    ]
+    for giver, recipient in plan:
+        await say(core, f"kudos <@{recipient}> thanks", actor=giver)
+    msg = MessageRef(GENERAL, "77")
+    now = core.services.clock.now()
+    await core.handle(reaction(user("fay"), msg, user("eve"), now))
+    await core.handle(reaction(user("fay"), msg, user("eve"), now, added=False))
+    await say(core, "privacy leaderboard off", actor="bo")
+    await say(core, "privacy leaderboard off", actor="cy")
+    await say(core, "privacy leaderboard on", actor="cy")
+    received = {"bo": 3, "cy": 2, "dee": 1, "eve": 1, "fay": 3}
+    visible = {p: n for p, n in received.items() if p != "bo"}
+    for person, n in visible.items():
+        expected = 1 + sum(1 for m in visible.values() if m > n)
+        board = await say(core, "leaderboard", actor=person)
+        assert f"You: #{expected} with {n}." in board, (person, board)
