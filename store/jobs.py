@@ -90,13 +90,9 @@ async def give_up(session: AsyncSession, job_id: int, now: datetime, error: str)
 async def next_due(session: AsyncSession) -> datetime | None:
     pending = await session.scalar(select(func.min(Job.due_at)).where(Job.status == PENDING))
     leased = await session.scalar(select(func.min(Job.locked_until)).where(Job.status == RUNNING))
+    # min() keeps the column's type, so these come back as aware UTC datetimes.
     times = [t for t in (pending, leased) if t is not None]
-    if not times:
-        return None
-    from store.models import UTCDateTime
-
-    # Aggregates bypass the column type on SQLite; normalise to aware UTC.
-    return min(UTCDateTime().process_result_value(t, None) or t for t in times)
+    return min(times) if times else None
 
 
 async def get_job(session: AsyncSession, workspace_id: int, key: str) -> Job | None:
