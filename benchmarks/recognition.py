@@ -59,8 +59,8 @@ from zoneinfo import ZoneInfo
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import select, text
 
-from bot.kudos import day_start
-from bot.recognition import DEFAULT_BADGES, EPOCH, PERIODS, period_start
+from bot.kudos.service import day_start
+from bot.recognition.service import DEFAULT_BADGES, EPOCH, PERIODS, period_start
 from store import Database
 from store import badges as badge_store
 from store import kudos as kudos_store

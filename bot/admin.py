@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot import feedback_config
 from bot.errors import UsageError
 from bot.events import CommandInvoked
+from bot.feedback import config as feedback_config
 from bot.messages import Message, Reply, rich
 from bot.roles import Permission, Roles
 from bot.services import Services

@@ -5,17 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
-from bot import (
-    admin,
-    badges,
-    feedback,
-    home,
-    kudos,
-    leaderboard,
-    profile,
-    recognition,
-    roles,
-)
+from bot import admin, roles
 from bot.clock import Clock, SystemClock
 from bot.commands import Commands, Subcommand
 from bot.delivery import Delivery
@@ -32,8 +22,12 @@ from bot.events import (
     MessagePosted,
     ReactionChanged,
 )
+from bot.feedback import service as feedback_service
+from bot.kudos import service as kudos
 from bot.messages import Message, Outbound, Reply, Target, rich
 from bot.ports import ChatPort
+from bot.recognition import badges, home, leaderboard, profile
+from bot.recognition import service as recognition
 from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.settings import Settings
@@ -300,7 +294,7 @@ class Allybot:
         return await self.handle(command)
 
     def _add_feedback_commands(self) -> None:
-        self.feedback = feedback.FeedbackService(self.services, self.roles)
+        self.feedback = feedback_service.FeedbackService(self.services, self.roles)
         # Forms are routed like buttons, by the part of their form id before ":".
         self.forms: dict[str, Callable[[FormSubmitted], Awaitable[Reply | None]]] = {
             "feedback": self.feedback.on_form
@@ -310,10 +304,10 @@ class Allybot:
         self.commands.add(
             Subcommand(
                 "feedback",
-                feedback.USAGE,
+                feedback_service.USAGE,
                 "Send feedback to the community team, vote for others', and follow it; "
                 "curators triage it (`feedback list`, `feedback status FB-42 ...`).",
-                feedback.EXAMPLES,
+                feedback_service.EXAMPLES,
                 self.feedback.command,
             )
         )

@@ -9,7 +9,7 @@ from bot.errors import UsageError, UserError
 from bot.events import CommandInvoked
 from bot.ids import UserRef
 from bot.messages import Card, CardField, Message, Name, Reply, Rich, Section, rich
-from bot.recognition import Recognition, period_start
+from bot.recognition.service import Recognition, period_start
 from bot.roles import Permission, Roles
 from bot.services import Services
 from bot.text import MENTION, mentioned_ids

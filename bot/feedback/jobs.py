@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import feedback_config
-from bot import feedback_messages as say
-from bot import feedback_views as load
+from bot.feedback import config as feedback_config
+from bot.feedback import messages as say
+from bot.feedback import views as load
 from bot.ids import ConversationKind, ConversationRef, UserRef, WorkspaceRef
 from bot.messages import Message, Outbound, ToConversation, ToUser
 from bot.services import Services

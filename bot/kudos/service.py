@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import kudos_messages as say
 from bot.directory import Person
 from bot.errors import UsageError, UserError
 from bot.events import CommandInvoked, Event, MessageActionInvoked, ReactionChanged
 from bot.ids import ConversationKind, ConversationRef, MessageRef, UserRef
+from bot.kudos import messages as say
 from bot.messages import Edit, Message, Outbound, Private, Reply, Rich, ToConversation, ToUser, rich
 from bot.services import KudosChange, Services
 from bot.text import MENTION, mentioned_ids, values_in

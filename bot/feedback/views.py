@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.feedback_messages import View
+from bot.feedback.messages import View
 from bot.ids import Platform, WorkspaceRef
 from bot.text import mentioned_ids
 from store import feedback as fb_store

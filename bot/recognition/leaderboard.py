@@ -7,7 +7,7 @@ from bot.directory import Person
 from bot.errors import UsageError
 from bot.events import CommandInvoked
 from bot.messages import Card, Message, Name, Reply, Rich, Section, Strong, rich
-from bot.recognition import Recognition, period_start
+from bot.recognition.service import Recognition, period_start
 from bot.services import Services
 from bot.text import values_in
 from store import recognition as rec_store

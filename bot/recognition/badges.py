@@ -12,7 +12,7 @@ from bot.errors import UsageError, UserError
 from bot.events import CommandInvoked
 from bot.ids import UserRef
 from bot.messages import Card, CardField, Message, Reply, Section, Strong, rich
-from bot.recognition import COUNTERS, Recognition, rule_text
+from bot.recognition.service import COUNTERS, Recognition, rule_text
 from bot.roles import Permission, Roles
 from bot.services import Services
 from bot.text import MENTION

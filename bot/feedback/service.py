@@ -15,9 +15,6 @@ from typing import Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import feedback_config
-from bot import feedback_messages as say
-from bot import feedback_views as load
 from bot.directory import Person
 from bot.errors import FieldError, UsageError, UserError
 from bot.events import (
@@ -28,9 +25,12 @@ from bot.events import (
     MessageActionInvoked,
     ReactionChanged,
 )
-from bot.feedback_export import to_csv
-from bot.feedback_jobs import FeedbackJobs
-from bot.feedback_messages import fb, label
+from bot.feedback import config as feedback_config
+from bot.feedback import messages as say
+from bot.feedback import views as load
+from bot.feedback.export import to_csv
+from bot.feedback.jobs import FeedbackJobs
+from bot.feedback.messages import fb, label
 from bot.ids import ConversationRef, MessageRef, UserRef
 from bot.messages import (
     Edit,

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.feedback_messages import View, fb, label
+from bot.feedback.messages import View, fb, label
 
 COLUMNS = (
     "id",

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.directory import Person
 from bot.events import ActionPressed, CommandInvoked, HomeOpened
 from bot.ids import UserRef, WorkspaceRef
-from bot.kudos import KudosService
-from bot.leaderboard import Leaderboards
+from bot.kudos.service import KudosService
 from bot.messages import Button, Card, CardField, Message, Reply, Section, rich
-from bot.recognition import Recognition, period_start
+from bot.recognition.leaderboard import Leaderboards
+from bot.recognition.service import Recognition, period_start
 from bot.scheduler import GiveUp, RetryLater
 from bot.services import Services
 from store import badges as badge_store
