@@ -125,13 +125,12 @@ def _manifest(args: argparse.Namespace) -> int:
 
 
 async def _db(settings: Settings, action: str) -> int:
-    from store.migrate import current, upgrade
+    from bot.bootstrap import schema_revision, upgrade_schema
 
     if action == "upgrade":
-        await upgrade(settings.db_url)
-        print(f"Database is at revision {await current(settings.db_url)}.")
+        print(f"Database is at revision {await upgrade_schema(settings)}.")
     else:
-        print(await current(settings.db_url) or "empty (run: allybot db upgrade)")
+        print(await schema_revision(settings) or "empty (run: allybot db upgrade)")
     return 0
 
 

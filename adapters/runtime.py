@@ -9,11 +9,10 @@ from typing import Any
 from aiohttp import web
 
 from adapters.server import build_app
+from bot.bootstrap import Database, bootstrap, open_database
 from bot.clock import Clock
 from bot.core import Allybot
 from bot.settings import Settings
-from store import Database
-from store.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +20,13 @@ log = logging.getLogger(__name__)
 @dataclass
 class Runtime:
     core: Allybot
-    db: Database
     app: web.Application
     socket_mode: Any = None  # slack_bolt AsyncSocketModeHandler when SLACK_APP_TOKEN is set
     closers: list[Any] = field(default_factory=list)
+
+    @property
+    def db(self) -> Database:
+        return self.core.services.db
 
     async def close(self) -> None:
         for close in reversed(self.closers):
@@ -35,10 +37,8 @@ class Runtime:
 async def build_runtime(
     settings: Settings, *, migrate: bool = True, clock: Clock | None = None, run_worker: bool = True
 ) -> Runtime:
-    if migrate and settings.auto_migrate:
-        await upgrade(settings.db_url)
-    db = Database(settings.db_url)
-    core = Allybot(settings, db, {}, clock)
+    db = await open_database(settings, migrate=migrate)
+    core = bootstrap(settings, db, {}, clock)
     closers: list[Any] = []
     slack_route = teams_route = None
     socket_mode = None
@@ -60,4 +60,4 @@ async def build_runtime(
         core.add_port(teams.port)
         teams_route = teams.handle
     app = build_app(core, slack=slack_route, teams=teams_route, run_worker=run_worker)
-    return Runtime(core=core, db=db, app=app, socket_mode=socket_mode, closers=closers)
+    return Runtime(core=core, app=app, socket_mode=socket_mode, closers=closers)

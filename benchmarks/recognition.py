@@ -59,8 +59,8 @@ from zoneinfo import ZoneInfo
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import select, text
 
-from bot.kudos.service import day_start
-from bot.recognition.service import DEFAULT_BADGES, EPOCH, PERIODS, period_start
+from bot.calendar import EPOCH, PERIODS, day_start, period_start
+from bot.recognition.service import DEFAULT_BADGES
 from store import Database
 from store import badges as badge_store
 from store import kudos as kudos_store
@@ -837,19 +837,20 @@ async def seed(sink: Sink, plan: Plan) -> Seeded:
 
 
 async def replay(url: str, plan: Plan, tmp: Path) -> None:
-    """Feeds every kudos (then every take-back) of a small world through Recognition.on_kudos,
-    as the bot does, into an empty database holding only the people."""
+    """Feeds every kudos (then every take-back) of a small world through recognition, as the bot
+    does (a KudosChanged follow-up in a unit of work), into an empty database holding only the
+    people."""
+    from bot.bootstrap import bootstrap
     from bot.clock import ManualClock
-    from bot.core import Allybot
     from bot.ids import Platform, WorkspaceRef
-    from bot.services import KudosChange
+    from bot.kudos.events import KudosChanged
     from bot.settings import Settings
     from tests.memory_port import MemoryPort
 
     settings = Settings(DATA_DIR=tmp, DEFAULT_TIMEZONE=DEFAULT_TZ, _env_file=None)
     db = Database(url)
     try:
-        core = Allybot(
+        core = bootstrap(
             settings, db, {Platform.SLACK: MemoryPort(platform=Platform.SLACK)}, ManualClock(NOW)
         )
         ws = WorkspaceRef(Platform.SLACK, WS_EXTERNAL)
@@ -858,10 +859,9 @@ async def replay(url: str, plan: Plan, tmp: Path) -> None:
         people = {m.id: core.services.directory.from_member(ws, m) for m in members}
         taken_back: list[Given] = []
 
-        async def change(session: Any, k: Given, delta: int) -> None:
-            await core.recognition.on_kudos(
-                session,
-                KudosChange(
+        def change(work: Any, k: Given, delta: int) -> None:
+            work.emit(
+                KudosChanged(
                     workspace=ws,
                     workspace_id=WS_ID,
                     kudos_id=k.id,
@@ -890,13 +890,19 @@ async def replay(url: str, plan: Plan, tmp: Path) -> None:
                 await hide(hidden[1::2] + others, True)
                 await hide(hidden[::4] + others, False)
                 await hide(hidden[::4], True)
-            async with db.transaction() as session:
+
+            async def give(work: Any, given: list[Given] = given) -> None:
                 for k in given:
-                    await change(session, k, +1)
+                    change(work, k, +1)
+
+            await core.services.uow.run(ws, give)
             taken_back += [k for k in given if k.revoked is not None]
-        async with db.transaction() as session:
+
+        async def take_back(work: Any) -> None:
             for k in taken_back:
-                await change(session, k, -1)
+                change(work, k, -1)
+
+        await core.services.uow.run(ws, take_back)
     finally:
         await db.dispose()
 

@@ -18,6 +18,7 @@ from bot.messages import Edit, Outbound, Private, ToUser
 from bot.ports import ChatPort, DeliveryError, Sent
 from bot.scheduler import GiveUp, RetryLater, Scheduler
 from store import Database
+from store import jobs as job_store
 from store import sent as sent_store
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,10 @@ class Delivery:
             payload=job.model_dump_json(),
         )
 
+    async def was_queued(self, session: AsyncSession, workspace_id: int, key: str) -> bool:
+        """Whether anything was ever queued under `key` (the job key scheme stays in here)."""
+        return await job_store.get_job(session, workspace_id, f"{KIND}:{key}") is not None
+
     async def _run(self, payload: str) -> None:
         job = DeliveryJob.model_validate_json(payload)
         port = self._ports.get(job.workspace.platform)
@@ -92,7 +97,6 @@ class Delivery:
                     key=out.key,
                     conversation_id=sent.conversation_id,
                     message_id=sent.message_id,
-                    kudos_id=out.kudos_id,
                     now=self._clock.now(),
                 )
 

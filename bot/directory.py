@@ -6,7 +6,8 @@ import asyncio
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.clock import Clock
@@ -16,6 +17,9 @@ from bot.ports import ChatPort, UserInfo
 from store import Database
 from store import workspaces as ws_store
 from store.models import Member
+
+if TYPE_CHECKING:
+    from bot.work import Work
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +35,6 @@ class Person:
     is_bot: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
-    conversation_id: str
-    service_url: str | None = None
-    bot_id: str | None = None
-
-
 class Directory:
     def __init__(
         self,
@@ -51,6 +48,9 @@ class Directory:
         self._ports = ports
         self._default_tz = ZoneInfo(default_tz)
         self._workspace_ids: dict[WorkspaceRef, int] = {}
+        # People seen lately, with when their profile was last refreshed from the platform:
+        # a unit of work that finds someone here runs no query to know them.
+        self._known: dict[UserRef, tuple[Person, datetime | None]] = {}
 
     async def workspace_id(self, workspace: WorkspaceRef) -> int:
         cached = self._workspace_ids.get(workspace)
@@ -113,44 +113,115 @@ class Directory:
                         refreshed_at=now,
                     )
                     members[user] = member
-        return {user: self._person(user, member) for user, member in members.items()}
+        people = {user: self._person(user, member) for user, member in members.items()}
+        self.remember({u: (p, members[u].profile_refreshed_at) for u, p in people.items()})
+        return people
+
+    # ----- inside a unit of work -----------------------------------------------------------
+
+    def _fresh(self, refreshed_at: datetime | None) -> bool:
+        return refreshed_at is not None and self._clock.now() - refreshed_at <= PROFILE_TTL
+
+    async def prepare(
+        self, users: list[UserRef], hints: Mapping[UserRef, Profile]
+    ) -> dict[UserRef, UserInfo]:
+        """Before a unit of work: looks up, outside any transaction, the profiles of the people
+        it will need that were never seen or went stale. Known people cost nothing."""
+        wanted = [u for u in dict.fromkeys(users) if not self._fresh(self._refreshed(u))]
+        if not wanted:
+            return {}
+        ws_ids = {w: await self.workspace_id(w) for w in {u.workspace for u in wanted}}
+        stale: list[UserRef] = []
+        # Members are created here, in a short transaction of their own and in one order, so
+        # that two units of work meeting the same new people never wait on each other's inserts.
+        async with self._db.transaction() as session:
+            for user in sorted(wanted, key=str):
+                member = await ws_store.ensure_member(
+                    session, ws_ids[user.workspace], user.id, self._clock.now()
+                )
+                if self._fresh(member.profile_refreshed_at):
+                    self._known[user] = (self._person(user, member), member.profile_refreshed_at)
+                else:
+                    stale.append(user)
+        infos = await asyncio.gather(*(self._lookup(user) for user in stale))
+        return {u: info for u, info in zip(stale, infos, strict=True) if info is not None}
+
+    def _refreshed(self, user: UserRef) -> datetime | None:
+        known = self._known.get(user)
+        return known[1] if known else None
+
+    async def resolve(
+        self, work: Work, users: Iterable[UserRef], hints: Mapping[UserRef, Profile]
+    ) -> dict[UserRef, Person]:
+        """People as members of the work's workspace, inside its transaction; profiles that
+        `prepare` looked up, or that the event carried, are written in the same transaction."""
+        out: dict[UserRef, Person] = {}
+        for user in sorted(dict.fromkeys(users), key=str):  # one order: rows lock in it
+            done = work.resolved.get(user) or self._known.get(user)
+            hint, info = hints.get(user), work.prepared(user)
+            if done is not None and info is None and _agrees(done[0], hint):
+                out[user] = done[0]
+                continue
+            ws_id = work.ws_id if user.workspace == work.workspace else None
+            if ws_id is None:
+                raise ValueError(f"{user} is not in the unit of work's workspace")
+            member = await ws_store.ensure_member(work.session, ws_id, user.id, work.now)
+            if hint:
+                await ws_store.update_profile(
+                    work.session,
+                    member,
+                    display_name=hint.display_name,
+                    tz=hint.tz,
+                    is_bot=hint.is_bot,
+                    refreshed_at=None,
+                )
+            if info:
+                await ws_store.update_profile(
+                    work.session,
+                    member,
+                    display_name=info.display_name,
+                    tz=info.tz,
+                    is_bot=info.is_bot,
+                    refreshed_at=work.now,
+                )
+            person = self._person(user, member)
+            work.resolved[user] = (person, member.profile_refreshed_at)
+            out[user] = person
+        return out
+
+    def remember(self, resolved: Mapping[UserRef, tuple[Person, datetime | None]]) -> None:
+        """After a commit: the people a unit of work resolved are known from now on."""
+        self._known.update(resolved)
 
     def hints(
         self, event_profiles: Mapping[str, Profile], users: Iterable[UserRef]
     ) -> dict[UserRef, Profile]:
         return {u: event_profiles[u.id] for u in users if u.id in event_profiles}
 
-    async def remember_route(self, user: UserRef, route: Route) -> None:
-        """Stores how to reach `user` privately later (a Teams conversation reference)."""
+    # ----- private routes: opaque values a port asks the core to keep (see AddressBook) ----
+
+    async def remember_route(self, user: UserRef, address: str) -> None:
+        """Stores how to reach `user` privately later; only their platform's port reads it."""
         ws_id = await self.workspace_id(user.workspace)
         async with self._db.transaction() as session:
             member = await ws_store.ensure_member(session, ws_id, user.id, self._clock.now())
             await ws_store.save_direct_route(
-                session,
-                member.id,
-                conversation_id=route.conversation_id,
-                service_url=route.service_url,
-                bot_id=route.bot_id,
-                now=self._clock.now(),
+                session, member.id, address=address, now=self._clock.now()
             )
 
-    async def route(self, user: UserRef) -> Route | None:
+    async def route(self, user: UserRef) -> str | None:
         ws_id = await self.workspace_id(user.workspace)
         async with self._db.transaction() as session:
             member = await ws_store.get_member(session, ws_id, user.id)
             row = None if member is None else await ws_store.get_direct_route(session, member.id)
-        if row is None:
-            return None
-        return Route(row.conversation_id, row.service_url, row.bot_id)
+        return None if row is None else row.address
 
-    async def latest_route(self, workspace: WorkspaceRef) -> Route | None:
-        """Any recent route in the workspace: gives Teams' service URL for proactive sends."""
+    async def latest_route(self, workspace: WorkspaceRef) -> str | None:
+        """The workspace's most recently stored route (Teams reads its tenant's service URL)."""
         ws_id = await self.workspace_id(workspace)
         async with self._db.transaction() as session:
             row = await ws_store.latest_direct_route(session, ws_id)
-        if row is None:
-            return None
-        return Route(row.conversation_id, row.service_url, row.bot_id)
+        return None if row is None else row.address
 
     async def _lookup(self, user: UserRef) -> UserInfo | None:
         port = self._ports.get(user.workspace.platform)
@@ -182,3 +253,14 @@ class Directory:
             except (ZoneInfoNotFoundError, ValueError):
                 log.warning("unknown time zone %r; using the default", name)
         return self._default_tz
+
+
+def _agrees(person: Person, hint: Profile | None) -> bool:
+    """Whether what the event says of a person is already what we know."""
+    if hint is None:
+        return True
+    return (
+        (not hint.display_name or hint.display_name == person.name)
+        and (hint.is_bot is None or hint.is_bot == person.is_bot)
+        and (not hint.tz or hint.tz == person.tz.key)
+    )

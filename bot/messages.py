@@ -149,7 +149,6 @@ class Outbound(_Model):
     target: Target
     message: Message
     key: str | None = None
-    kudos_id: int | None = None
 
 
 class Edit(_Model):

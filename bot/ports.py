@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from bot.ids import Platform, UserRef, WorkspaceRef
+from bot.ids import MessageRef, Platform, UserRef, WorkspaceRef
 from bot.messages import Message, Target
 
 
@@ -15,6 +15,9 @@ class Capabilities:
     reactions_on_any_message: bool  # Teams only reports reactions on the bot's own posts
     command_prefix: str  # how people type a subcommand there: "/ally " on Slack, "" on Teams
     home_tab: bool = False  # a per-person home view the bot keeps up to date (Slack App Home)
+    # The reactions people use to say thanks there when a workspace configured none (Slack
+    # emoji names; Teams has a fixed set of reaction types).
+    default_reactions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,24 @@ class DeliveryError(Exception):
         super().__init__(reason)
         self.retryable = retryable
         self.retry_after = retry_after
+
+
+class AddressBook(Protocol):
+    """What a port may ask the core to keep for it: how to reach a person privately later,
+    as an opaque value only that port encodes and reads (a Teams conversation reference)."""
+
+    async def remember_route(self, user: UserRef, address: str) -> None: ...
+
+    async def route(self, user: UserRef) -> str | None: ...
+
+    async def latest_route(self, workspace: WorkspaceRef) -> str | None: ...
+
+
+@runtime_checkable
+class MessageReader(Protocol):
+    """A port that can read a message's text back (Slack's conversations.history)."""
+
+    async def message_text(self, message: MessageRef) -> str | None: ...
 
 
 class ChatPort(Protocol):

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.directory import Person
 from bot.errors import UsageError, UserError
 from bot.events import CommandInvoked
-from bot.ids import UserRef
+from bot.ids import Platform, UserRef, WorkspaceRef
 from bot.messages import Message, Reply, rich
 from bot.services import Services
 from bot.text import mentioned_ids
+from bot.work import Work
 from store import roles as role_store
+from store import workspaces as ws_store
+from store.models import Member
 
 
 class Role(StrEnum):
@@ -33,27 +40,25 @@ ROLE_WORDS = {
 }
 
 
-class Permission(StrEnum):
-    CONFIGURE = "change workspace settings"
-    MANAGE_ROLES = "change roles"
-    MANAGE_BADGES = "create, edit or retire badges"
-    AWARD_BADGES = "award or revoke badges"
-    SEE_REWARDS = "see people's reward preferences"
-    SET_TEAMS = "set people's teams"
-    TRIAGE_FEEDBACK = "triage feedback (status, owner, category, notes, export)"
+@dataclass(frozen=True, slots=True)
+class Permission:
+    """Something only some roles may do; each capability declares its own.
+
+    `allowed` names the weakest role that suffices first, because that is the one a refusal
+    tells people to ask for. Admins may always do everything.
+    """
+
+    name: str  # unique across capabilities, e.g. "feedback.triage"
+    description: str  # how a refusal says it: "triage feedback (...)"
+    allowed: tuple[Role, ...]
+
+    def __post_init__(self) -> None:
+        if Role.ADMIN not in self.allowed:
+            object.__setattr__(self, "allowed", (*self.allowed, Role.ADMIN))
 
 
-# Which roles may do what. Admins may do everything; the weakest role that suffices is named
-# first, because that is the one a refusal tells people to ask for.
-ALLOWED: dict[Permission, tuple[Role, ...]] = {
-    Permission.CONFIGURE: (Role.ADMIN,),
-    Permission.MANAGE_ROLES: (Role.ADMIN,),
-    Permission.MANAGE_BADGES: (Role.CURATOR, Role.COMMUNITY_MANAGER, Role.ADMIN),
-    Permission.AWARD_BADGES: (Role.CURATOR, Role.COMMUNITY_MANAGER, Role.ADMIN),
-    Permission.SEE_REWARDS: (Role.COMMUNITY_MANAGER, Role.ADMIN),
-    Permission.SET_TEAMS: (Role.COMMUNITY_MANAGER, Role.ADMIN),
-    Permission.TRIAGE_FEEDBACK: (Role.CURATOR, Role.COMMUNITY_MANAGER, Role.ADMIN),
-}
+CONFIGURE = Permission("workspace.configure", "change workspace settings", (Role.ADMIN,))
+MANAGE_ROLES = Permission("workspace.roles", "change roles", (Role.ADMIN,))
 
 USAGE = "add|remove @person admin|community-manager|curator"
 EXAMPLES = ("role add @bo curator", "roles")
@@ -72,26 +77,60 @@ class Roles:
         admins = self.s.settings.admins
         return user.id in admins or str(user) in admins
 
-    async def of(self, person: Person) -> set[Role]:
-        async with self.s.db.transaction() as session:
+    async def of(self, person: Person, session: AsyncSession | None = None) -> set[Role]:
+        if session is None:
+            async with self.s.db.transaction() as session:
+                stored = await role_store.roles_of(session, person.member_id)
+        else:
             stored = await role_store.roles_of(session, person.member_id)
         roles = {Role(r) for r in stored}
         if self.configured_admin(person.ref):
             roles.add(Role.ADMIN)
         return roles
 
-    async def can(self, person: Person, permission: Permission) -> bool:
-        return bool(await self.of(person) & set(ALLOWED[permission]))
+    async def can(
+        self, person: Person, permission: Permission, session: AsyncSession | None = None
+    ) -> bool:
+        return bool(await self.of(person, session) & set(permission.allowed))
 
-    async def require(self, person: Person, permission: Permission) -> None:
-        if not await self.can(person, permission):
-            allowed = ALLOWED[permission]
+    async def require(
+        self, person: Person, permission: Permission, session: AsyncSession | None = None
+    ) -> None:
+        """Raises PermissionDenied naming the role to ask for; `session` checks inside a unit
+        of work instead of in a transaction of its own."""
+        if not await self.can(person, permission, session):
+            allowed = permission.allowed
             names = " or ".join(r.label for r in allowed)
             word = allowed[0].value.replace("_", "-")
             raise PermissionDenied(
-                f"Only people with the {allowed[0].label} role can {permission.value} "
+                f"Only people with the {allowed[0].label} role can {permission.description} "
                 f"(roles that can: {names}). An admin can grant it: role add @you {word}"
             )
+
+    async def members_who_can(self, work: Work, permission: Permission) -> list[Member]:
+        """Everyone in the work's workspace who holds a role allowed `permission`, admins from
+        ALLYBOT_ADMINS included (once they have been seen in this workspace)."""
+        found = await role_store.members_with(
+            work.session, work.ws_id, [r.value for r in permission.allowed]
+        )
+        ids = {m.id for m in found}
+        for admin in self.configured_admins_in(work.workspace):
+            member = await ws_store.get_member(work.session, work.ws_id, admin)
+            if member is not None and member.id not in ids:
+                found.append(member)
+                ids.add(member.id)
+        return found
+
+    def configured_admins_in(self, workspace: WorkspaceRef) -> Iterable[str]:
+        """The ids of ALLYBOT_ADMINS entries that can name someone in `workspace`: bare ids
+        name a person anywhere, "platform:workspace:id" entries only in that workspace."""
+        prefix = f"{workspace}:"
+        platforms = tuple(f"{p.value}:" for p in Platform)
+        for admin in self.s.settings.admins:
+            if admin.startswith(prefix):
+                yield admin.removeprefix(prefix)
+            elif not admin.startswith(platforms):  # a bare id (Teams ids hold colons: "29:1a")
+                yield admin
 
     # ----- commands -------------------------------------------------------------------
 
@@ -110,14 +149,15 @@ class Roles:
                 f"Usage: role {USAGE}\nExample: {EXAMPLES[0]}"
             )
         role = ROLE_WORDS[words[0]]
-        actor = await self.s.directory.person(event.actor, event.actor_profile)
-        await self.require(actor, Permission.MANAGE_ROLES)
         target_ref = UserRef(event.workspace, ids[0])
-        target = await self.s.directory.person(target_ref, event.profiles.get(ids[0]))
-        if target.is_bot:
-            raise UserError(f"{target.name} is a bot; roles are for people.")
-        ws_id = await self.s.directory.workspace_id(event.workspace)
-        async with self.s.db.transaction() as session:
+
+        async def change(work: Work) -> str:
+            actor = await work.person(event.actor, event.actor_profile)
+            await self.require(actor, MANAGE_ROLES, work.session)
+            target = await work.person(target_ref, event.profiles.get(ids[0]))
+            if target.is_bot:
+                raise UserError(f"{target.name} is a bot; roles are for people.")
+            session, ws_id = work.session, work.ws_id
             if action == "add":
                 changed = await role_store.grant(
                     session,
@@ -125,32 +165,35 @@ class Roles:
                     member_id=target.member_id,
                     role=role.value,
                     granted_by=actor.member_id,
-                    now=self.s.clock.now(),
+                    now=work.now,
                 )
-                text = (
+                return (
                     f"{target.name} is now a {role.label}."
                     if changed
                     else f"{target.name} already was a {role.label}."
                 )
-            else:
-                if (
-                    role is Role.ADMIN
-                    and not self.s.settings.admins
-                    and await role_store.count_with(session, ws_id, role.value) == 1
-                ):
-                    raise UserError(f"{target.name} is the last admin; add another admin first.")
-                changed = await role_store.revoke(session, target.member_id, role.value)
-                text = (
-                    f"{target.name} is no longer a {role.label}."
-                    if changed
-                    else f"{target.name} wasn't a {role.label}."
-                )
+            if (
+                role is Role.ADMIN
+                and not self.s.settings.admins
+                and await role_store.count_with(session, ws_id, role.value) == 1
+            ):
+                raise UserError(f"{target.name} is the last admin; add another admin first.")
+            changed = await role_store.revoke(session, target.member_id, role.value)
+            return (
+                f"{target.name} is no longer a {role.label}."
+                if changed
+                else f"{target.name} wasn't a {role.label}."
+            )
+
+        text = await self.s.run(event, change, people=[target_ref])
         return Reply(message=Message(text=rich(text)))
 
     async def list(self, event: CommandInvoked) -> Reply:
-        ws_id = await self.s.directory.workspace_id(event.workspace)
-        async with self.s.db.transaction() as session:
-            rows = await role_store.holders(session, ws_id)
+        async def read(work: Work) -> list[tuple[str, Member]]:
+            await work.person(event.actor, event.actor_profile)
+            return await role_store.holders(work.session, work.ws_id)
+
+        rows = await self.s.run(event, read)
         by_role: dict[Role, list[str]] = {r: [] for r in Role}
         for role, member in rows:
             by_role[Role(role)].append(member.display_name or member.external_id)

@@ -1,44 +1,28 @@
-"""What every capability gets: one place to wire settings, storage, time and the ports."""
+"""The kernel every capability gets: settings, storage, time, the ports and the unit of work."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
 
 from bot.clock import Clock
 from bot.delivery import Delivery
-from bot.directory import Directory, Person
-from bot.ids import Platform, WorkspaceRef
+from bot.directory import Directory
+from bot.events import Event
+from bot.ids import Platform, UserRef, WorkspaceRef
 from bot.ports import Capabilities, ChatPort
 from bot.scheduler import Scheduler
 from bot.settings import Settings
+from bot.work import UnitOfWork, Work
 from store import Database
+
+T = TypeVar("T")
 
 # Used when a platform has no port running (e.g. tests driving the core directly).
 DEFAULT_CAPABILITIES = Capabilities(
     ephemeral=False, reactions_on_any_message=True, command_prefix="/ally "
 )
-
-
-@dataclass(frozen=True, slots=True)
-class KudosChange:
-    """A kudos counted (+1) or taken back (-1), seen by listeners inside its transaction."""
-
-    workspace: WorkspaceRef
-    workspace_id: int
-    kudos_id: int
-    giver: Person
-    recipient: Person
-    values: tuple[str, ...]
-    given_at: datetime  # when the kudos counts from (the periods it falls in)
-    delta: int
-    event_id: str
-
-
-KudosListener = Callable[[AsyncSession, KudosChange], Awaitable[None]]
 
 
 @dataclass
@@ -50,9 +34,28 @@ class Services:
     directory: Directory
     scheduler: Scheduler
     delivery: Delivery
-    # Capabilities that build on kudos (recognition) listen here, inside the kudos transaction.
-    kudos_listeners: list[KudosListener] = field(default_factory=list)
+    uow: UnitOfWork
 
     def capabilities(self, platform: Platform) -> Capabilities:
         port = self.ports.get(platform)
         return port.capabilities if port is not None else DEFAULT_CAPABILITIES
+
+    async def run(
+        self,
+        event: Event,
+        fn: Callable[[Work], Awaitable[T]],
+        *,
+        people: Iterable[UserRef] = (),
+    ) -> T:
+        """One unit of work for `event`: its actor and `people` resolved, hints applied."""
+        users = [event.actor, *people]
+        hints = self.directory.hints(event.profiles, users)
+        if event.actor_profile is not None:
+            hints[event.actor] = event.actor_profile
+        return await self.uow.run(
+            event.workspace, fn, event_id=event.event_id, people=users, hints=hints
+        )
+
+    async def run_in(self, workspace: WorkspaceRef, fn: Callable[[Work], Awaitable[T]]) -> T:
+        """A unit of work with no inbound event (scheduled jobs, reads)."""
+        return await self.uow.run(workspace, fn)

@@ -1,5 +1,5 @@
 """Storage: schema, migrations and queries. Knows nothing of the core's rules or of platforms."""
 
-from store.session import Database, DuplicateError
+from store.session import ConflictError, Database, DuplicateError, is_conflict, is_duplicate
 
-__all__ = ["Database", "DuplicateError"]
+__all__ = ["ConflictError", "Database", "DuplicateError", "is_conflict", "is_duplicate"]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,10 +18,19 @@ from store.models import (
     FeedbackSettings,
     FeedbackVote,
     Member,
-    Role,
 )
 
+T = TypeVar("T")
+
 OPEN = ("new", "acknowledged", "planned", "in_progress")
+# IN lists are sent in chunks: SQLite and asyncpg cap the bound parameters of one statement.
+_CHUNK = 900
+
+
+def _chunks(values: Iterable[T]) -> Iterator[list[T]]:
+    unique = list(dict.fromkeys(values))
+    for start in range(0, len(unique), _CHUNK):
+        yield unique[start : start + _CHUNK]
 
 
 # ----- settings ---------------------------------------------------------------------------
@@ -100,6 +110,17 @@ async def item_by_number(
     if lock and session.bind is not None and session.bind.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     return await session.scalar(stmt)
+
+
+async def numbers_by_id(session: AsyncSession, item_ids: Sequence[int]) -> dict[int, int]:
+    """The FB numbers of items, by item id, in one query (e.g. the originals of duplicates)."""
+    out: dict[int, int] = {}
+    for chunk in _chunks(item_ids):
+        rows = await session.execute(
+            select(FeedbackItem.id, FeedbackItem.number).where(FeedbackItem.id.in_(chunk))
+        )
+        out.update({item_id: number for item_id, number in rows})
+    return out
 
 
 async def item_by_source(
@@ -193,6 +214,19 @@ async def vote_count(session: AsyncSession, item_id: int) -> int:
     return int(n or 0)
 
 
+async def vote_counts(session: AsyncSession, item_ids: Sequence[int]) -> dict[int, int]:
+    """Votes per item in one query; items without votes count 0."""
+    counts = {item_id: 0 for item_id in item_ids}
+    for chunk in _chunks(item_ids):
+        rows = await session.execute(
+            select(FeedbackVote.item_id, func.count())
+            .where(FeedbackVote.item_id.in_(chunk))
+            .group_by(FeedbackVote.item_id)
+        )
+        counts.update({item_id: int(n) for item_id, n in rows})
+    return counts
+
+
 async def voters(session: AsyncSession, item_id: int) -> list[int]:
     rows = await session.scalars(
         select(FeedbackVote.member_id)
@@ -239,34 +273,37 @@ async def changes(session: AsyncSession, item_id: int) -> list[FeedbackChange]:
 
 async def last_notes(session: AsyncSession, item_ids: Sequence[int]) -> dict[int, str]:
     """The latest note of each item (the outcome told to its submitter)."""
-    if not item_ids:
-        return {}
-    rows = await session.execute(
-        select(FeedbackChange.item_id, FeedbackChange.note)
-        .where(FeedbackChange.item_id.in_(item_ids), FeedbackChange.note.is_not(None))
-        .order_by(FeedbackChange.id)
-    )
-    return {item_id: note for item_id, note in rows if note}
+    notes: dict[int, str] = {}
+    for chunk in _chunks(item_ids):
+        rows = await session.execute(
+            select(FeedbackChange.item_id, FeedbackChange.note)
+            .where(FeedbackChange.item_id.in_(chunk), FeedbackChange.note.is_not(None))
+            .order_by(FeedbackChange.id)
+        )
+        notes.update({item_id: note for item_id, note in rows if note})
+    return notes
 
 
 # ----- people -----------------------------------------------------------------------------
 
 
 async def members_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Member]:
-    if not ids:
-        return {}
-    rows = await session.scalars(select(Member).where(Member.id.in_(set(ids))))
-    return {m.id: m for m in rows}
+    out: dict[int, Member] = {}
+    for chunk in _chunks(ids):
+        rows = await session.scalars(select(Member).where(Member.id.in_(chunk)))
+        out.update({m.id: m for m in rows})
+    return out
 
 
-async def members_with_roles(
-    session: AsyncSession, workspace_id: int, roles: Sequence[str]
-) -> list[Member]:
-    rows = await session.scalars(
-        select(Member)
-        .join(Role, Role.member_id == Member.id)
-        .where(Role.workspace_id == workspace_id, Role.role.in_(roles))
-        .order_by(Member.id)
-        .distinct()
-    )
-    return list(rows)
+async def members_by_external_id(
+    session: AsyncSession, workspace_id: int, external_ids: Sequence[str]
+) -> dict[str, Member]:
+    """Members of a workspace by their platform user id, in one query (e.g. everyone an item's
+    text mentions)."""
+    out: dict[str, Member] = {}
+    for chunk in _chunks(external_ids):
+        rows = await session.scalars(
+            select(Member).where(Member.workspace_id == workspace_id, Member.external_id.in_(chunk))
+        )
+        out.update({m.external_id: m for m in rows})
+    return out

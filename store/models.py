@@ -108,15 +108,15 @@ class Member(Base):
 
 
 class DirectRoute(Base):
-    """How to reach a person privately later (Teams needs a stored conversation reference)."""
+    """How to reach a person privately later (Teams needs a stored conversation reference).
+
+    `address` is opaque here: the platform's adapter encodes and reads it."""
 
     __tablename__ = "direct_routes"
     member_id: Mapped[int] = mapped_column(
         ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
     )
-    conversation_id: Mapped[str] = mapped_column(String(400))
-    service_url: Mapped[str | None] = mapped_column(String(400))
-    bot_id: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -181,7 +181,6 @@ class SentMessage(Base):
     key: Mapped[str] = mapped_column(String(200))
     conversation_id: Mapped[str] = mapped_column(String(400))
     message_id: Mapped[str] = mapped_column(String(200))
-    kudos_id: Mapped[int | None] = mapped_column(ForeignKey("kudos.id", ondelete="SET NULL"))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
     __table_args__ = (
         UniqueConstraint("workspace_id", "key"),

@@ -64,3 +64,15 @@ async def holders(session: AsyncSession, workspace_id: int) -> list[tuple[str, M
         .order_by(Role.role, Member.display_name, Member.external_id)
     )
     return [(role, member) for role, member in rows]
+
+
+async def members_with(session: AsyncSession, workspace_id: int, roles: list[str]) -> list[Member]:
+    """Members holding any of `roles`, each once, oldest first."""
+    rows = await session.scalars(
+        select(Member)
+        .join(Role, Role.member_id == Member.id)
+        .where(Role.workspace_id == workspace_id, Role.role.in_(roles))
+        .order_by(Member.id)
+        .distinct()
+    )
+    return list(rows)

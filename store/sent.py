@@ -18,7 +18,6 @@ async def record_sent(
     key: str,
     conversation_id: str,
     message_id: str,
-    kudos_id: int | None,
     now: datetime,
 ) -> None:
     await insert_ignore(
@@ -29,7 +28,6 @@ async def record_sent(
             "key": key,
             "conversation_id": conversation_id,
             "message_id": message_id,
-            "kudos_id": kudos_id,
             "sent_at": now,
         },
         ("workspace_id", "key"),

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -23,6 +23,24 @@ log = logging.getLogger(__name__)
 
 class DuplicateError(Exception):
     """A unique key already exists: the same event or natural key was recorded before."""
+
+
+class ConflictError(Exception):
+    """The database rolled the transaction back to break a deadlock or a serialization
+    conflict; running the whole transaction again is safe and expected to succeed."""
+
+
+# PostgreSQL: deadlock_detected, serialization_failure. SQLite serialises writers, so never.
+CONFLICT_STATES = frozenset({"40P01", "40001"})
+
+
+def is_conflict(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", None) if isinstance(exc, DBAPIError) else exc
+    return getattr(orig, "sqlstate", None) in CONFLICT_STATES
+
+
+def is_duplicate(exc: BaseException) -> bool:
+    return isinstance(exc, IntegrityError | DuplicateError)
 
 
 class Database:
@@ -60,6 +78,10 @@ class Database:
                     yield session
             except IntegrityError as exc:
                 raise DuplicateError(str(exc.orig)) from exc
+            except DBAPIError as exc:
+                if is_conflict(exc):
+                    raise ConflictError(str(exc.orig)) from exc
+                raise
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -98,26 +99,14 @@ async def save_direct_route(
     session: AsyncSession,
     member_id: int,
     *,
-    conversation_id: str,
-    service_url: str | None,
-    bot_id: str | None,
+    address: str,
     now: datetime,
 ) -> None:
     route = await session.get(DirectRoute, member_id)
     if route is None:
-        session.add(
-            DirectRoute(
-                member_id=member_id,
-                conversation_id=conversation_id,
-                service_url=service_url,
-                bot_id=bot_id,
-                updated_at=now,
-            )
-        )
+        session.add(DirectRoute(member_id=member_id, address=address, updated_at=now))
     else:
-        route.conversation_id = conversation_id
-        route.service_url = service_url
-        route.bot_id = bot_id
+        route.address = address
         route.updated_at = now
 
 
@@ -192,4 +181,23 @@ async def latest_direct_route(session: AsyncSession, workspace_id: int) -> Direc
         .where(Member.workspace_id == workspace_id)
         .order_by(DirectRoute.updated_at.desc())
         .limit(1)
+    )
+
+
+async def lock_members(session: AsyncSession, member_ids: Iterable[int]) -> None:
+    """Locks members' rows in id order (PostgreSQL), before writing what hangs off them.
+
+    Two kudos in opposite directions (A thanks B while B thanks A) update the same counters and
+    totals rows in opposite orders and deadlock; taking the people's locks first, always in the
+    same order, serialises them instead. FOR NO KEY UPDATE does not wait for the key-share locks
+    that foreign keys take. SQLite runs one writer at a time, so it needs nothing.
+    """
+    ids = sorted(set(member_ids))
+    if not ids or session.bind is None or session.bind.dialect.name != "postgresql":
+        return
+    await session.execute(
+        select(Member.id)
+        .where(Member.id.in_(ids))
+        .order_by(Member.id)
+        .with_for_update(key_share=True)
     )

@@ -43,6 +43,37 @@ def test_store_knows_neither_core_nor_adapters() -> None:
     assert leaks == []
 
 
+def _imported_names(package: str) -> list[tuple[Path, str]]:
+    """Each name each module imports, qualified (``from store import Database``: store.Database)."""
+    found = []
+    for path in (ROOT / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found += [(path, alias.name) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found += [(path, f"{node.module}.{alias.name}") for alias in node.names]
+    return found
+
+
+# The console simulates a chat platform, so its world lives in its own tables (store.console); it
+# also opens the database it shares with the core. Nothing else in the store is for adapters.
+CONSOLE_STORE = ("store.console", "store.Database")
+
+
+def test_adapters_reach_data_only_through_the_core() -> None:
+    leaks = []
+    for path, name in _imported_names("adapters"):
+        if name != "store" and not name.startswith("store."):
+            continue
+        in_console = path.relative_to(ROOT / "adapters").parts[0] == "console"
+        allowed = in_console and any(
+            name == ok or name.startswith(f"{ok}.") for ok in CONSOLE_STORE
+        )
+        if not allowed:
+            leaks.append(f"{path.relative_to(ROOT)}: {name}")
+    assert not leaks, "adapters must reach data through the core:\n" + "\n".join(sorted(leaks))
+
+
 def test_platform_libraries_stay_in_their_adapter() -> None:
     misplaced = []
     for path, name in _imports("adapters"):

@@ -30,8 +30,9 @@ async def test_demo_shows_kudos_given_refused_and_taken_back(
     out = await transcript(settings, DEMO.read_text(), tmp_path, clock)
     assert "Kudos sent to @Bo Chen. You have 4 of 5 left today." in out
     assert "[DM to bo] #1 Allybot: 🎉 @Ana Lopez gave you kudos" in out
-    assert "[#general] #3 Allybot: 🎉 @Ana Lopez gave kudos to @Bo Chen" in out
-    assert "[DM to ana] #2 Allybot: 🏅 You earned the 👏 First thanks badge" in out
+    assert "[#general] #2 Allybot: 🎉 @Ana Lopez gave kudos to @Bo Chen" in out
+    # Badges a kudos earns are follow-ups: announced after the thanks and its public post.
+    assert "[DM to ana] #3 Allybot: 🏅 You earned the 👏 First thanks badge" in out
     assert "You can't give kudos to yourself" in out
     assert "Deploybot is a bot: kudos are for people." in out
     assert "@Cy Sato gave you kudos with :clap: on your message" in out

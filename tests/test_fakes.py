@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import random
 import time
@@ -42,25 +41,11 @@ fake_slack = _fixtures.fake_slack
 fake_connector = _fixtures.fake_connector
 
 TOKEN = "xoxb-test-token"
-# shared/ sits beside the checkout (main/); fall back to an inline copy when it is absent.
+# Microsoft's documented inbound message (tests/fixtures/SOURCES.md).
 REFERENCE_ACTIVITY = (
-    Path(__file__).resolve().parents[2]
-    / "shared/reference/teams/activities/msteams-docs/message__personal_full_inbound.json"
+    Path(__file__).resolve().parent
+    / "fixtures/teams/activities/msteams-docs/message__personal_full_inbound.json"
 )
-FALLBACK_ACTIVITY: dict[str, Any] = {
-    "type": "message",
-    "id": "1485983408511",
-    "timestamp": "2017-02-01T21:10:07.437Z",
-    "serviceUrl": "https://smba.trafficmanager.net/amer/",
-    "channelId": "msteams",
-    "from": {"id": "29:1XJKJMvc5GBtc2JwZq0oj8tH", "name": "Megan Bowen", "aadObjectId": "7faf"},
-    "conversation": {"conversationType": "personal", "id": "a:17I0kl9EkpE1O9PH5TWrzrLNwnWW"},
-    "recipient": {"id": "28:c9e8c047-2a74-40a2-b28a-b162d5f5327c", "name": "Teams TestBot"},
-    "textFormat": "plain",
-    "text": "Hello Teams TestBot",
-    "channelData": {"tenant": {"id": "72f988bf-86f1-41af-91ab-2d7cd011db47"}},
-    "locale": "en-US",
-}
 
 
 # ---------------------------------------------------------------------------------------- Slack
@@ -260,10 +245,7 @@ async def echo_bot_url() -> AsyncIterator[str]:
 
 
 def teams_message(service_url: str, text: str) -> dict[str, Any]:
-    try:
-        activity: dict[str, Any] = json.loads(REFERENCE_ACTIVITY.read_text())
-    except OSError:
-        activity = copy.deepcopy(FALLBACK_ACTIVITY)
+    activity: dict[str, Any] = json.loads(REFERENCE_ACTIVITY.read_text())
     activity["serviceUrl"] = service_url
     activity["text"] = text
     return activity

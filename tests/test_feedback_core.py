@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import logging
 from datetime import timedelta
 
+import pytest
+
+from bot.bootstrap import bootstrap
 from bot.clock import ManualClock
 from bot.core import Allybot
+from bot.errors import UsageError
 from bot.events import ActionPressed, FormSubmitted, MessageActionInvoked
+from bot.feedback.rules import parse_number
 from bot.ids import MessageRef
 from bot.messages import Reply, ToConversation, plain_text
 from bot.settings import Settings
 from store import Database
+from store import feedback as fb_store
 from tests.conftest import GENERAL, WS, user
 from tests.helpers import command, reaction
 from tests.memory_port import MemoryPort
@@ -233,14 +241,14 @@ async def test_aging_reminder_fires_once_after_a_restart(
     port = MemoryPort()
     for name in ("ana", "bo", "cy"):
         port.add(name, name.capitalize())
-    first = Allybot(settings, first_db, {port.platform: port}, clock)
+    first = bootstrap(settings, first_db, {port.platform: port}, clock)
     await run(first, "role add <@cy> curator")
     await run(first, "feedback please add a #help channel", actor="bo")  # Wednesday 10:00
     await first_db.dispose()  # the process stops with the reminder pending
 
     second_db = Database(db_url)
     second_port = MemoryPort()
-    second = Allybot(settings, second_db, {second_port.platform: second_port}, clock)
+    second = bootstrap(settings, second_db, {second_port.platform: second_port}, clock)
     clock.advance(timedelta(days=1, hours=23))  # Friday 09:00: not yet two working days
     await second.scheduler.run_due()
     assert not [p for p in second_port.dms_to("cy") if "waiting" in p.text]
@@ -253,7 +261,7 @@ async def test_aging_reminder_fires_once_after_a_restart(
 
     third_db = Database(db_url)  # another restart: nothing fires twice
     third_port = MemoryPort()
-    third = Allybot(settings, third_db, {third_port.platform: third_port}, clock)
+    third = bootstrap(settings, third_db, {third_port.platform: third_port}, clock)
     await third.scheduler.run_due()
     assert not [p for p in third_port.dms_to("cy") if "waiting" in p.text]
     await third_db.dispose()
@@ -297,3 +305,61 @@ async def test_replayed_commands_count_once(core: Allybot, port: MemoryPort) -> 
     assert len(port.dms_to("bo")) == 1 and len(port.in_conversation("triage")) == 1
     assert [t for t in (p.target for p in port.posted) if isinstance(t, ToConversation)]
     assert WS.id == "acme"
+
+
+async def aging(core: Allybot, clock: ManualClock) -> None:
+    """Bo files FB-1 (Wednesday 10:00); two working days later nobody has acknowledged it."""
+    await run(core, "feedback the meetup page has no map", actor="bo")
+    clock.advance(timedelta(days=2, hours=1))  # Friday 11:00
+    await core.scheduler.run_due()
+    await core.scheduler.run_due()
+
+
+async def test_a_configured_admin_gets_reminders_when_there_are_no_curators(
+    core: Allybot, port: MemoryPort, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Ana is an admin through ALLYBOT_ADMINS only; nobody holds a role, there's no channel.
+    await run(core, "feedback list", actor="ana")  # she is a member of the workspace now
+    await aging(core, clock)
+    reminders = [p for p in port.dms_to("ana") if "waiting for an answer" in p.text]
+    assert len(reminders) == 1 and "FB-1" in reminders[0].text
+    assert [p for p in port.dms_to("ana") if "not acknowledged" in p.text]  # the daily summary
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_reminder_with_nobody_to_tell_is_logged_as_an_error(
+    core: Allybot, port: MemoryPort, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # No owner, no curator, no triage channel, and Ana (ALLYBOT_ADMINS) was never seen here.
+    with caplog.at_level(logging.ERROR, logger="bot.feedback.jobs"):
+        await aging(core, clock)
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors and all("FB-1" in e and str(WS) in e and "nobody to remind" in e for e in errors)
+    assert not [p for p in port.posted if "FB-1" in p.text]  # nobody was told, and it says so
+    caplog.clear()
+    await core.scheduler.run_due()  # the jobs finished: no retry, no second error
+    assert not [r for r in caplog.records if r.levelno == logging.ERROR]
+
+
+async def test_a_job_queued_before_payloads_named_the_workspace_still_runs(
+    core: Allybot, port: MemoryPort
+) -> None:
+    await setup(core)
+    await run(core, "feedback the meetup page has no map", actor="bo")
+    ws_id = await core.services.directory.workspace_id(WS)
+    async with core.services.db.transaction() as session:
+        item = await fb_store.item_by_number(session, ws_id, 1)
+    assert item is not None
+    (feedback_cap,) = [c for c in core.capabilities if c.name == "feedback"]
+    legacy = json.dumps({"workspace_id": ws_id, "item_id": item.id})  # no "workspace"
+    await feedback_cap.jobs["feedback.aging"](legacy)
+    await core.scheduler.run_due()
+    (reminder,) = [p for p in port.dms_to("cy") if "waiting for an answer" in p.text]
+    assert "FB-1" in reminder.text
+
+
+def test_item_ids_take_ascii_digits_only() -> None:
+    assert [parse_number(t) for t in ("FB-42", "fb42", "#7", " 42 ")] == [42, 42, 7, 42]
+    for token in ("FB-\u0664\u0662", "FB-\uff14\uff12", "FB-", "FB-1234567890"):
+        with pytest.raises(UsageError, match="is not a feedback id"):
+            parse_number(token)

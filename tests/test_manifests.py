@@ -1,9 +1,9 @@
 """The Slack and Teams app manifests validate against the vendors' official JSON schemas.
 
-The schemas live outside the project, in ``../shared/reference`` (Slack's slackapi/manifest-schema
-and OfficeDev/microsoft-teams-app-schema). Validation is done here with jsonschema + referencing,
-entirely offline: remote ``$ref``s are served from the local copies and nothing else resolves.
-If the reference folder is missing the schema tests skip, except with ``CI=true`` where they fail.
+The schemas are copies in ``tests/fixtures`` (Slack's slackapi/manifest-schema and
+OfficeDev/microsoft-teams-app-schema; see tests/fixtures/SOURCES.md), reached through the
+``reference`` fixture. Validation is done here with jsonschema + referencing, entirely offline:
+remote ``$ref``s are served from the local copies and nothing else resolves.
 """
 
 from __future__ import annotations
@@ -34,11 +34,6 @@ if str(PROJECT_ROOT) not in sys.path:  # plain `pytest` does not put the project
 from manifest import slack_manifest_path, teams_manifest_path  # noqa: E402
 from manifest.teams_package import build_teams_package  # noqa: E402
 
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
-SLACK_SCHEMA_DIR = REFERENCE / "slack" / "manifest-schema"
-TEAMS_SCHEMA_DIR = REFERENCE / "teams" / "manifest-schema"
-SLACK_OPENAPI = REFERENCE / "slack" / "web-api-openapi" / "slack_web_openapi_v2.json"
-
 PLACEHOLDER_GUID = "00000000-0000-0000-0000-000000000000"
 APP_ID = "1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d"
 ENDPOINT = "https://allybot.example.com/slack/events"
@@ -50,7 +45,7 @@ Doc = dict[str, Any]
 # --------------------------------------------------------------------------- helpers
 
 
-# The `reference` fixture (../shared/reference, skip or fail under CI) is in conftest.py.
+# The `reference` fixture (the tests/fixtures folder) is in conftest.py.
 
 
 def _load_json(path: Path) -> Any:
@@ -70,14 +65,15 @@ def _remote_refs(node: Any) -> Iterable[str]:
 
 
 @functools.cache
-def _slack_validator() -> Validator:
+def _slack_validator(reference: Path) -> Validator:
     """Draft-07 validator for Slack's all-versions schema; its remote $refs come from ./schemas."""
-    root = _load_json(SLACK_SCHEMA_DIR / "manifest.schema.json")
+    schema_dir = reference / "slack" / "manifest-schema"
+    root = _load_json(schema_dir / "manifest.schema.json")
     resources = [
         (
             uri,
             Resource.from_contents(
-                _load_json(SLACK_SCHEMA_DIR / "schemas" / uri.rsplit("/", 1)[-1]),
+                _load_json(schema_dir / "schemas" / uri.rsplit("/", 1)[-1]),
                 default_specification=DRAFT7,
             ),
         )
@@ -91,20 +87,20 @@ def _slack_validator() -> Validator:
 
 
 @functools.cache
-def _teams_validator(manifest_version: str) -> Validator:
+def _teams_validator(reference: Path, manifest_version: str) -> Validator:
     """Validator for the Teams schema whose manifestVersion const matches.
 
+    Only the schema for the manifest's own version is kept in the fixtures; another version needs
+    its schema copied into ``teams/manifest-schema/versions/`` (see tests/fixtures/SOURCES.md).
     The Teams schemas declare draft-04 but rely on draft-06+ ``const`` (e.g. to pin
     manifestVersion); a draft-04 validator silently ignores it, so draft-07 is used on purpose.
     """
-    path = TEAMS_SCHEMA_DIR / "versions" / f"MicrosoftTeams.schema.v{manifest_version}.json"
-    if not path.exists():
-        path = TEAMS_SCHEMA_DIR / "MicrosoftTeams.schema.json"
+    versions = reference / "teams" / "manifest-schema" / "versions"
+    path = versions / f"MicrosoftTeams.schema.v{manifest_version}.json"
+    assert path.is_file(), f"no local Teams schema for manifestVersion {manifest_version!r}: {path}"
     schema = _load_json(path)
     pinned = schema["properties"]["manifestVersion"].get("const")
-    assert pinned == manifest_version, (
-        f"no local Teams schema for manifestVersion {manifest_version!r} in {TEAMS_SCHEMA_DIR}"
-    )
+    assert pinned == manifest_version, f"{path} pins manifestVersion {pinned!r}"
     return Draft7(schema)
 
 
@@ -191,7 +187,7 @@ def _png_rgba(data: bytes) -> list[tuple[int, int, int, int]]:
 
 
 def test_slack_manifest_validates_against_official_schema(reference: Path) -> None:
-    errors = _errors(_slack_validator(), _slack_doc())
+    errors = _errors(_slack_validator(reference), _slack_doc())
     assert errors == [], "Slack manifest is invalid:\n" + "\n".join(errors)
 
 
@@ -269,7 +265,7 @@ def test_slack_scopes_cover_web_api_methods_per_openapi(reference: Path) -> None
     The spec still names the legacy ``chat:write:bot`` scope; granular bot tokens use
     ``chat:write``.
     """
-    spec = _load_json(SLACK_OPENAPI)
+    spec = _load_json(reference / "slack" / "web-api-openapi" / "slack_web_openapi_v2.json")
     scopes = set(_slack_doc()["oauth_config"]["scopes"]["bot"])
     for method in ("chat.postMessage", "chat.postEphemeral", "conversations.open", "users.info"):
         (operation,) = spec["paths"][f"/{method}"].values()
@@ -312,7 +308,7 @@ def test_broken_slack_manifest_fails_validation(
 ) -> None:
     doc = copy.deepcopy(_slack_doc())
     breakage(doc)
-    errors = _errors(_slack_validator(), doc)
+    errors = _errors(_slack_validator(reference), doc)
     assert errors, "a broken manifest must not validate"
     assert any(e.startswith(expected) for e in errors), "\n".join(errors)
 
@@ -326,7 +322,7 @@ def test_teams_manifest_validates_against_schema_for_its_version(reference: Path
         "https://developer.microsoft.com/en-us/json-schemas/teams/"
         f"v{doc['manifestVersion']}/MicrosoftTeams.schema.json"
     )
-    errors = _errors(_teams_validator(doc["manifestVersion"]), doc)
+    errors = _errors(_teams_validator(reference, doc["manifestVersion"]), doc)
     assert errors == [], "Teams manifest is invalid:\n" + "\n".join(errors)
 
 
@@ -346,12 +342,12 @@ def test_teams_manifest_content() -> None:
     assert listed == {"personal", "team", "groupChat"}
     import tempfile
 
-    from bot.core import Allybot
+    from bot.bootstrap import bootstrap
     from bot.settings import Settings
     from store import Database
 
     url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/names.db"  # never opened
-    known = {"help", *Allybot(Settings(_env_file=None), Database(url), {}).commands.names}
+    known = {"help", *bootstrap(Settings(_env_file=None), Database(url), {}).commands.names}
     for command_list in bot["commandLists"]:
         titles = {c["title"] for c in command_list["commands"]}
         assert {"help", "kudos", "kudos stats", "feedback", "leaderboard"} <= titles
@@ -406,7 +402,7 @@ def test_broken_teams_manifest_fails_validation(
     doc = copy.deepcopy(_teams_doc())
     version = doc["manifestVersion"]
     breakage(doc)
-    errors = _errors(_teams_validator(version), doc)
+    errors = _errors(_teams_validator(reference, version), doc)
     assert errors, "a broken manifest must not validate"
     assert any(e.startswith(expected) for e in errors), "\n".join(errors)
 
@@ -449,7 +445,7 @@ def test_build_teams_package_layout_ids_and_icons(tmp_path: Path) -> None:
 
 def test_built_teams_package_validates(reference: Path, tmp_path: Path) -> None:
     manifest, _ = _read_package(build_teams_package(APP_ID, tmp_path / "allybot.zip"))
-    errors = _errors(_teams_validator(manifest["manifestVersion"]), manifest)
+    errors = _errors(_teams_validator(reference, manifest["manifestVersion"]), manifest)
     assert errors == [], "\n".join(errors)
 
 
@@ -460,7 +456,7 @@ def test_build_teams_package_with_bot_domain(reference: Path, tmp_path: Path) ->
     assert manifest["developer"]["websiteUrl"] == "https://allybot.contoso.com"
     assert manifest["developer"]["privacyUrl"] == "https://allybot.contoso.com/privacy"
     assert "allybot.example.com" not in json.dumps(manifest)
-    assert _errors(_teams_validator(manifest["manifestVersion"]), manifest) == []
+    assert _errors(_teams_validator(reference, manifest["manifestVersion"]), manifest) == []
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from bot.clock import ManualClock
 from bot.core import Allybot
+from bot.events import ActionPressed, Event
 from bot.ids import MessageRef
 from bot.messages import Mention, plain_text
 from tests.conftest import GENERAL, user
@@ -278,3 +280,104 @@ async def test_ranks_match_a_naive_count_after_opt_outs_and_take_backs(
         expected = 1 + sum(1 for m in visible.values() if m > n)
         board = await say(core, "leaderboard", actor=person)
         assert f"You: #{expected} with {n}." in board, (person, board)
+
+
+# ----- numbers people type ------------------------------------------------------------------
+
+
+async def test_rule_thresholds_are_ascii_whole_numbers_in_range(core: Allybot) -> None:
+    await say(core, "role add <@cy> curator")
+    # Digits `str.isdigit` takes but `int` refuses (①, ²) or reads (٣, full-width 3), and the rest.
+    for n in ("①", "²", "٣", "\uff13", "0", "-1", "1.5", "1e3", "1000001", "ten"):
+        out = await say(core, f"badge rule appreciated kudos_given {n}", actor="cy")
+        assert f"N must be a whole number from 1 to 1000000, not “{n}”." in out, n
+        assert "Usage: badge rule SLUG COUNTER N" in out and "Counters: kudos_received" in out
+    assert "Rule saved" in await say(core, "badge rule appreciated kudos_given 3", actor="cy")
+    assert "Rule saved" in await say(core, "badge rule appreciated kudos_given 1000000", actor="cy")
+
+
+# ----- cost -----------------------------------------------------------------------------------
+
+
+async def test_a_command_is_one_unit_of_work_and_one_transaction(core: Allybot) -> None:
+    """Person resolution, the role check and the command share one transaction, once the people
+    are known (a first command looks up their profiles, before its own transaction)."""
+    engine = core.services.db.engine.sync_engine
+    begun: list[object] = []
+
+    def count(conn: object) -> None:
+        begun.append(conn)
+
+    async def cost(text: str) -> tuple[str, int, int]:
+        """What `text` by Cy answers, in database transactions and units of work."""
+        now = core.services.clock.now()
+        inbound: Event = (
+            ActionPressed(
+                event_id=f"press-{text}",
+                actor=user("cy"),
+                occurred_at=now,
+                action_id=text,
+                value="",
+            )
+            if text.startswith("home:")  # a button on the home card
+            else command(user("cy"), text, GENERAL, now)
+        )
+        units, begun[:] = core.services.uow.transactions, []
+        reply = await core.handle(inbound)
+        n, units = len(begun), core.services.uow.transactions - units
+        await core.scheduler.run_due()  # delivering what it queued is not the command's cost
+        assert reply is not None
+        return plain_text(reply.message.text), n, units
+
+    await say(core, "role add <@cy> curator")  # warms ana and cy
+    await say(core, "kudos <@bo> thanks for the demo", actor="cy")  # and bo
+    costs: dict[str, int] = {}
+    event.listen(engine, "begin", count)
+    try:
+        for text, expected in [
+            ("profile <@dee>", "Dee's profile"),  # never seen: her profile is looked up first
+            ('badge give <@bo> trained-ambassador "finished onboarding"', "Awarded"),
+            ("leaderboard", "Kudos received this month"),
+            ("badges", "Badges:"),
+            ("badge show trained-ambassador", "Trained ambassador"),
+            ("badge rule appreciated kudos_received 1", "Rule saved"),
+            ('badge revoke <@bo> trained-ambassador "wrong person"', "Removed"),
+            ("badge rule appreciated kudos_given ①", "N must be a whole number"),
+            ("profile <@bo>", "Bo's profile"),
+            ("rewards add swag", "Saved."),
+            ("privacy", "You are shown on leaderboards"),
+            ("team Support", "Your team: Support."),
+            ("home", "kudos left today"),
+            ("home:profile", "kudos left today"),
+            ("home:leaderboard", "Kudos received this month"),
+            ("home:kudos", "Thank someone with"),
+            ("roles", "Curators: Cy"),
+            ("role add <@bo> curator", "Only people with the admin role"),
+        ]:
+            said, transactions, units = await cost(text)
+            assert expected in said, (text, said)
+            assert units == 1, (text, units)
+            assert transactions <= 2, (text, transactions)
+            costs[text] = transactions
+    finally:
+        event.remove(engine, "begin", count)
+    assert costs["profile <@dee>"] == 2  # the look-up before, then the unit: the count counts
+
+
+def test_allybot_admins_entries_name_people_in_their_own_workspace_only(
+    core: Allybot,
+) -> None:
+    from bot.ids import Platform, WorkspaceRef
+    from bot.roles import Roles
+
+    core.services.settings.admins[:] = ["ana", "29:1a-b", "slack:T1:U9", "console:other:zed"]
+    roles = Roles(core.services)
+    assert list(roles.configured_admins_in(WorkspaceRef(Platform.SLACK, "T1"))) == [
+        "ana",
+        "29:1a-b",
+        "U9",
+    ]
+    assert list(roles.configured_admins_in(WorkspaceRef(Platform.CONSOLE, "acme"))) == [
+        "ana",
+        "29:1a-b",
+    ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from bot.bootstrap import bootstrap
 from bot.clock import ManualClock
-from bot.core import Allybot
 from bot.ids import Platform
 from bot.scheduler import MAX_ATTEMPTS, GiveUp, Scheduler
 from bot.settings import Settings
@@ -137,7 +137,7 @@ async def test_concurrent_duplicate_deliveries_count_once(
     port = MemoryPort()
     port.add("ana", "Ana")
     port.add("bo", "Bo")
-    core = Allybot(settings, db, {Platform.CONSOLE: port}, clock)
+    core = bootstrap(settings, db, {Platform.CONSOLE: port}, clock)
     event = command(user("ana"), "kudos <@bo> thanks", GENERAL, clock.now(), event_id="dup")
     await core.services.directory.people([user("ana"), user("bo")])  # warm the profile cache
     replies = await asyncio.gather(*(core.handle(event) for _ in range(4)))

@@ -20,8 +20,9 @@ from sqlalchemy import func, select
 
 from adapters.runtime import Runtime, build_runtime
 from adapters.teams import TeamsAdapter, inbound
+from adapters.teams.addresses import Route
+from bot.bootstrap import bootstrap
 from bot.clock import ManualClock
-from bot.core import Allybot
 from bot.events import ActionPressed
 from bot.ids import ConversationKind, ConversationRef, Platform, UserRef, WorkspaceRef
 from bot.messages import Message, ToConversation, ToUser, rich
@@ -31,8 +32,9 @@ from store import Database
 from store.models import Kudos, ProcessedEvent
 from tests.fakes import FakeBotConnector
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "teams" / "activities"
-CHANNEL_REFERENCE = REFERENCE / "teams.net" / "message__channel_thread_reply_with_mention.json"
+# Microsoft's published activities, copied into tests/fixtures (see its SOURCES.md). Collected at
+# import time for parametrize, so this path cannot come from the `reference` fixture.
+ACTIVITIES = Path(__file__).resolve().parent / "fixtures" / "teams" / "activities"
 
 TENANT = "tenant-1"
 BOT = "28:allybot-app"
@@ -249,8 +251,12 @@ async def test_refusal_help_and_unknown_command(teams: TeamsSystem) -> None:
 # ----- channels ---------------------------------------------------------------------------------
 
 
-async def test_channel_message_mentioning_the_bot_runs_the_command(teams: TeamsSystem) -> None:
-    activity = load_json(CHANNEL_REFERENCE)
+async def test_channel_message_mentioning_the_bot_runs_the_command(
+    teams: TeamsSystem, reference: Path
+) -> None:
+    activity = load_json(
+        reference / "teams/activities/teams.net/message__channel_thread_reply_with_mention.json"
+    )
     activity["serviceUrl"] = teams.connector.url
     bot = activity["recipient"]
     activity["text"] = f"<at>{bot['name']}</at> kudos <at>Bo</at> great pairing"
@@ -277,6 +283,24 @@ async def test_channel_message_mentioning_the_bot_runs_the_command(teams: TeamsS
             activity["channelData"]["tenant"]["id"]
         )
     )
+
+
+async def test_channel_command_whatever_the_order_of_the_mention_entities(
+    teams: TeamsSystem,
+) -> None:
+    # Teams does not promise `entities` in text order: here the bot's own mention comes last.
+    activity = channel_message(teams.connector.url, "kudos <at>Bob Brown</at> great review")
+    ours = [e for e in activity["entities"] if e.get("mentioned", {}).get("id") == BOT]
+    assert ours and activity["text"].startswith("<at>Allybot</at> kudos")
+    others = [e for e in activity["entities"] if e not in ours]
+    activity["entities"] = [*others, mention(BO, "Bob Brown"), *ours]
+    (reply,) = await teams.send(activity)
+    assert "I don't know the command" not in reply["text"]
+    assert "Kudos sent to **Bob Brown**" in reply["text"]
+
+    await teams.deliver()
+    (dm,) = teams.dms_to(BO)
+    assert "**Ana** gave you kudos" in dm["text"] and "great review" in dm["text"]
 
 
 async def test_channel_message_without_the_bot_mention_is_ignored(teams: TeamsSystem) -> None:
@@ -465,7 +489,7 @@ async def test_app_id_turns_authentication_on(
 
 
 def _reference_files() -> list[Path]:
-    return sorted(REFERENCE.rglob("*.json"))
+    return sorted(ACTIVITIES.rglob("*.json"))
 
 
 @pytest.mark.parametrize("path", _reference_files(), ids=lambda p: p.name)
@@ -542,7 +566,7 @@ async def test_port_maps_connector_failures(teams: TeamsSystem) -> None:
     teams.connector.fail_next(404, kinds=("send",))
     sent = await port.send(WS, ToUser(user=UserRef(WS, ANA)), Message(text=rich("psst")))
     assert sent is not None and sent.conversation_id == "a:new-conv-1"
-    route = await teams.runtime.core.services.directory.route(UserRef(WS, ANA))
+    route = Route.decode(await teams.runtime.core.services.directory.route(UserRef(WS, ANA)))
     assert route is not None and route.conversation_id == "a:new-conv-1"
     await port.update(WS, sent, Message(text=rich("edited")))
     (update,) = teams.connector.calls_of("update")
@@ -550,7 +574,7 @@ async def test_port_maps_connector_failures(teams: TeamsSystem) -> None:
     assert update.activity_id == sent.message_id and update.body["text"] == "edited"  # type: ignore[index]
     # When Ana writes from her chat again, that chat is stored again.
     await teams.say("help")
-    route = await teams.runtime.core.services.directory.route(UserRef(WS, ANA))
+    route = Route.decode(await teams.runtime.core.services.directory.route(UserRef(WS, ANA)))
     assert route is not None and route.conversation_id == PERSONAL[ANA]
 
 
@@ -572,7 +596,7 @@ async def test_refuses_to_run_without_app_id_unless_enabled(
     db = Database(sqlite_url)
     try:
         with pytest.raises(ValueError, match="MICROSOFT_APP_ID"):
-            TeamsAdapter(Allybot(settings, db, {}, clock), settings)
+            TeamsAdapter(bootstrap(settings, db, {}, clock), settings)
     finally:
         await db.dispose()
 

@@ -22,6 +22,7 @@ from adapters.console import forms as console_forms
 from adapters.console import world
 from adapters.console.port import ConsolePort
 from adapters.console.render import render
+from bot.bootstrap import bootstrap, open_database
 from bot.clock import Clock, SystemClock
 from bot.core import Allybot
 from bot.events import (
@@ -37,7 +38,6 @@ from bot.messages import Button, Form
 from bot.settings import Settings
 from store import Database
 from store import console as sim
-from store.migrate import upgrade
 
 WS = WorkspaceRef(Platform.CONSOLE, world.WORKSPACE)
 
@@ -373,12 +373,10 @@ async def run_console(
                 f"allybot console: can't read the script {script}: {exc.strerror}", file=sys.stderr
             )
             return 2
-    if migrate and settings.auto_migrate:
-        await upgrade(settings.db_url)
     clock = clock or SystemClock()
-    db = Database(settings.db_url)
+    db = await open_database(settings, migrate=migrate)
     try:
-        core = Allybot(settings, db, {}, clock)
+        core = bootstrap(settings, db, {}, clock)
         session = ConsoleSession(core, db, clock, out, (as_user or world.ADMIN).lower())
         core.add_port(
             ConsolePort(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,20 +22,17 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import Activity, Attachment
 
 from adapters.teams import forms, inbound, render
-from adapters.teams.addresses import Addresses
+from adapters.teams.addresses import Addresses, Route
 from adapters.teams.port import TeamsPort
 from bot.core import Allybot
-from bot.directory import Route
 from bot.events import Event
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
-GIVE_KUDOS_COMMAND = "giveKudos"  # the message action's id in manifest/teams/manifest.json
 SUBMIT_ACTION = "composeExtension/submitAction"
 FETCH_TASK = "composeExtension/fetchTask"
-FEEDBACK_COMMAND = "sendAsFeedback"  # opens a task module with the core's form
 _TURN_KEY = "allybot.turn"
 _APP_TYPES = {"multitenant", "singletenant", "userassignedmsi"}
 
@@ -129,6 +127,7 @@ class TeamsAdapter:
             app_id=settings.microsoft_app_id,
             directory=self._directory,
             addresses=self._addresses,
+            thanks_reactions=tuple(settings.teams_kudos_reactions),
         )
 
     # ----- HTTP -------------------------------------------------------------------------------
@@ -238,49 +237,30 @@ class TeamsAdapter:
             await context.send_activity(activity)
 
     async def _on_invoke(self, context: Any, env: inbound.Envelope, turn: _Turn) -> None:
+        """Message actions (the manifest's message-extension commands) reach the core under
+        their own name: commandId "giveKudos" is the core's message action "give_kudos", the
+        same name Slack's shortcut callback ids use. A form the core answers with opens in a
+        task module; its filled-in submission comes back as the core's form."""
         name = env.raw.get("name")
         value = env.raw.get("value")
         command = value.get("commandId") if isinstance(value, Mapping) else None
-        if command == FEEDBACK_COMMAND and isinstance(value, Mapping):
-            await self._on_feedback_action(context, env, turn, name, value)
-            return
-        if name != SUBMIT_ACTION or command != GIVE_KUDOS_COMMAND or not isinstance(value, Mapping):
+        if name not in (FETCH_TASK, SUBMIT_ACTION) or not isinstance(command, str):
             log.info("answered an unhandled invoke %r (%r) with an empty 200", name, command)
             turn.invoke_answer = (200, None)
             return
+        assert isinstance(value, Mapping)
         turn.compose_extension = True
-        author = inbound.payload_author(value)
-        author_id = await self._bot_framework_id(context, author)
-        event = inbound.message_action_event(env, "give_kudos", author, author_id)
-        reply = await self._core.handle(event)
-        text = render.render_plain(reply.message.text) if reply is not None else "Done."
-        turn.invoke_answer = (200, _compose_message(text))
-
-    async def _on_feedback_action(
-        self,
-        context: Any,
-        env: inbound.Envelope,
-        turn: _Turn,
-        name: Any,
-        value: Mapping[str, Any],
-    ) -> None:
-        """ "Send as feedback": fetchTask opens the core's form in a task module; submitAction
-        brings the filled form back."""
-        turn.compose_extension = True
-        if name == FETCH_TASK:
+        data = value.get("data")
+        if name == SUBMIT_ACTION and forms.is_submission(data):
+            reply = await self._core.handle(forms.submitted(env, data))
+        else:
             author = inbound.payload_author(value)
             author_id = await self._bot_framework_id(context, author)
-            event = inbound.message_action_event(env, "send_as_feedback", author, author_id)
+            event = inbound.message_action_event(env, action_name(command), author, author_id)
             reply = await self._core.handle(event)
-            if reply is not None and reply.form is not None:
-                turn.invoke_answer = (200, forms.task_continue(reply.form))
-                return
-        else:
-            data = value.get("data")
-            if not forms.is_submission(data):
-                turn.invoke_answer = (200, _compose_message("That form has expired; try again."))
-                return
-            reply = await self._core.handle(forms.submitted(env, data))
+        if reply is not None and reply.form is not None:
+            turn.invoke_answer = (200, forms.task_continue(reply.form))
+            return
         text = render.render_plain(reply.message.text) if reply is not None else "Done."
         turn.invoke_answer = (200, _compose_message(text))
 
@@ -308,8 +288,13 @@ class TeamsAdapter:
         route = Route(env.conversation.id, env.service_url, env.bot_id)
         if self._addresses.route_unchanged(env.actor, route):
             return  # spare the write on every message
-        await self._directory.remember_route(env.actor, route)
+        await self._directory.remember_route(env.actor, route.encode())
         self._addresses.note_route(env.actor, route)
+
+
+def action_name(command_id: str) -> str:
+    """A manifest command id ("sendAsFeedback") as the core's action name ("send_as_feedback")."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", command_id).lower()
 
 
 def _compose_message(text: str) -> dict[str, Any]:

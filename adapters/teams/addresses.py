@@ -2,12 +2,47 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
-from bot.directory import Route
 from bot.ids import UserRef
 
 _ROUTE_MEMO_LIMIT = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A person's private chat with the bot. The core stores it as an opaque string (`encode`);
+    only this adapter knows what is inside."""
+
+    conversation_id: str
+    service_url: str | None = None
+    bot_id: str | None = None
+
+    def encode(self) -> str:
+        return json.dumps(
+            {
+                "conversation_id": self.conversation_id,
+                "service_url": self.service_url,
+                "bot_id": self.bot_id,
+            }
+        )
+
+    @classmethod
+    def decode(cls, address: str | None) -> Route | None:
+        """None for nothing stored or anything unreadable (then a fresh chat is opened)."""
+        try:
+            fields = json.loads(address) if address else None
+        except ValueError:
+            return None
+        if not isinstance(fields, dict) or not isinstance(fields.get("conversation_id"), str):
+            return None
+
+        def text(key: str) -> str | None:
+            value = fields.get(key)
+            return value if isinstance(value, str) and value else None
+
+        return cls(fields["conversation_id"], text("service_url"), text("bot_id"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -201,13 +201,19 @@ def clean_message_text(text: str, entities: Sequence[Json], bot_id: str | None) 
 
     Mentions are swapped for numbered placeholders first, so that stripping Teams' HTML and
     unescaping entities cannot create or destroy one; a `<@...>` the person typed literally is
-    defused, so only real mentions reach the core as mention tokens.
+    defused, so only real mentions reach the core as mention tokens. Each mention entity takes the
+    first occurrence of its `<at>` marker not yet taken, wherever it is in the text: Teams does not
+    promise `entities` in text order (the bot's own mention may come after the others).
+
+    Kept instead of botbuilder's `TurnContext.remove_recipient_mention` on purpose: that helper
+    only removes the bot's own mention, feeds the display name unescaped into `re.sub` and leaves
+    `<at></at>` behind, while this also turns the other mentions into tokens and defuses typed
+    `<@`; and it keeps this module free of the SDK (botbuilder is archived).
     """
     work = _SLOT_CHARS.sub("", text)
     tokens: list[str] = []
     profiles: dict[str, Profile] = {}
     mentions_bot = False
-    cursor = 0
     for entity in entities:
         if entity.get("type") != "mention":
             continue
@@ -222,13 +228,16 @@ def clean_message_text(text: str, entities: Sequence[Json], bot_id: str | None) 
                 display_name=_str(mentioned, "name"), is_bot=is_bot_id(user_id)
             )
         marker = _str(entity, "text")
-        at = work.find(marker, cursor) if marker else -1
+        # Markers already taken are placeholders now, so find() skips them; a marker holding the
+        # placeholder characters could match a placeholder instead, so it matches nothing.
+        if not marker or _SLOT_CHARS.search(marker):
+            continue
+        at = work.find(marker)
         if at < 0:
             continue
         slot = f"\ue000{len(tokens)}\ue001"
         tokens.append("" if is_ours else mention_token(user_id))
-        work = work[:at] + slot + work[at + len(marker or "") :]
-        cursor = at + len(slot)
+        work = work[:at] + slot + work[at + len(marker) :]
     work = _AT.sub(r"\1", work)  # an <at> Teams sent without an entity is just a name
     work = html_to_text(work)
     work = work.replace("<@", "<\u2060@")  # typed, not mentioned: must not read as a mention
@@ -346,7 +355,6 @@ def message_action_event(
     profiles: dict[str, Profile] = {}
     if author_id and author is not None:
         profiles[author_id] = Profile(display_name=author.name, is_bot=author.is_bot)
-    reason = data.get("reason")
     return MessageActionInvoked(
         event_id=env.event_id,
         actor=env.actor,
@@ -363,7 +371,8 @@ def message_action_event(
         ),
         message_author=author_ref,
         message_text=html_to_text(_str(_map(payload, "body"), "content") or ""),
-        inputs={"reason": reason if isinstance(reason, str) else ""},
+        # What the manifest's command parameters collected; the capability reads its own.
+        inputs={k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)},
     )
 
 

@@ -25,12 +25,11 @@ from botbuilder.schema import (
 from msrest.exceptions import ClientRequestError
 
 from adapters.teams import render
-from adapters.teams.addresses import Address, Addresses
+from adapters.teams.addresses import Address, Addresses, Route
 from adapters.teams.inbound import THREAD_MARK, is_bot_id
-from bot.directory import Directory, Route
 from bot.ids import Platform, UserRef, WorkspaceRef
 from bot.messages import Message, Target, ToConversation
-from bot.ports import Capabilities, DeliveryError, Sent, UserInfo
+from bot.ports import AddressBook, Capabilities, DeliveryError, Sent, UserInfo
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +95,20 @@ def _no_sdk_retries(context: Any) -> None:
 
 class TeamsPort:
     def __init__(
-        self, cloud: Any, *, app_id: str, directory: Directory, addresses: Addresses
+        self,
+        cloud: Any,
+        *,
+        app_id: str,
+        directory: AddressBook,
+        addresses: Addresses,
+        thanks_reactions: tuple[str, ...] = ("like", "heart"),
     ) -> None:
         self.platform = Platform.TEAMS
         self.capabilities = Capabilities(
-            ephemeral=False, reactions_on_any_message=False, command_prefix=""
+            ephemeral=False,
+            reactions_on_any_message=False,
+            command_prefix="",
+            default_reactions=thanks_reactions,
         )
         self._cloud = cloud
         self._app_id = app_id
@@ -142,7 +150,7 @@ class TeamsPort:
 
     async def user_info(self, user: UserRef) -> UserInfo | None:
         # Teams has no directory call without a conversation: ask the one we share with them.
-        route = await self._directory.route(user)
+        route = Route.decode(await self._directory.route(user))
         if route is None:
             return None
         where = await self._route_where(user.workspace, route)
@@ -169,7 +177,7 @@ class TeamsPort:
     # ----- direct messages --------------------------------------------------------------------
 
     async def _direct(self, workspace: WorkspaceRef, user: UserRef, activity: Any) -> Sent | None:
-        route = await self._directory.route(user)
+        route = Route.decode(await self._directory.route(user))
         if route is not None:
             where = await self._route_where(workspace, route)
             try:
@@ -206,7 +214,7 @@ class TeamsPort:
                 _no_sdk_retries(context)
                 conversation_id = str(context.activity.conversation.id)
                 route = Route(conversation_id, address.service_url, address.bot_id)
-                await self._directory.remember_route(user, route)
+                await self._directory.remember_route(user, route.encode())
                 self._addresses.note_route(user, route)
                 where = _Where(address.service_url, conversation_id, workspace.id, address.bot_id)
                 message_id = await self._post(context, where, activity, user.id)
@@ -235,7 +243,7 @@ class TeamsPort:
         if cached is not None:
             return cached
         # After a restart: any stored route of the tenant gives its service URL.
-        route = await self._directory.latest_route(workspace)
+        route = Route.decode(await self._directory.latest_route(workspace))
         if route is None or not route.service_url:
             raise DeliveryError(
                 f"no Teams service URL known for tenant {workspace.id} yet: nobody there has "

@@ -1,4 +1,4 @@
-"""Feedback's workspace settings, changed by admins through `config` (see bot/admin.py)."""
+"""Feedback's workspace settings, declared in bot/feedback/capability.py for `config`."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ async def apply(
             raise UsageError("Name one reaction, or off, e.g. config feedback-reaction memo")
         row.reaction = None if name.lower() in ("off", "none") else name
     elif key == "feedback-aging":
-        if not value.isdigit() or not 1 <= int(value) <= 30:
+        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 30:
             raise UsageError(
                 f"“{value}” is not a valid number of working days; expected a whole number "
                 "from 1 to 30, e.g. config feedback-aging 2"
@@ -89,11 +89,16 @@ async def apply(
         row.aging_days = int(value)
 
 
-def describe(config: FeedbackConfig) -> str:
-    return (
-        f"Feedback triage channel: {config.triage_channel or 'off'}. "
-        f"Leaders' channel: {config.leaders_channel or 'off'}. "
-        f"Feedback categories: {', '.join(config.categories)}. "
-        f"Feedback reaction: {config.reaction or 'off'}. "
-        f"Feedback reminder after {config.aging_days} working days."
-    )
+def show(config: FeedbackConfig, key: str) -> str:
+    """One setting's current value, as `config` lists it."""
+    match key:
+        case "feedback-channel":
+            return f"Feedback triage channel: {config.triage_channel or 'off'}"
+        case "leaders-channel":
+            return f"Leaders' channel: {config.leaders_channel or 'off'}"
+        case "feedback-categories":
+            return f"Feedback categories: {', '.join(config.categories)}"
+        case "feedback-reaction":
+            return f"Feedback reaction: {config.reaction or 'off'}"
+        case _:
+            return f"Feedback reminder after {config.aging_days} working days"

@@ -1,5 +1,8 @@
 """What feedback says: cards, DMs, lists and digests, in one place, separate from the rules.
 
+Messages render plain facts (`Item`, `Change`, `View`, built by bot/feedback/views.py), never
+store rows, so a schema change stops at the views and never ripples into the wording.
+
 Submitted text always travels as `Plain` (mentions become names, never pings), so nothing a person
 writes can ping a channel or inject markup into a triage card.
 """
@@ -25,7 +28,17 @@ from bot.messages import (
     rich,
 )
 from bot.text import user_text
-from store.models import FeedbackChange, FeedbackItem
+
+USAGE = (
+    "TEXT | anonymous TEXT | list [status] [category] [mine] | show FB-42 | vote FB-42 | "
+    "status FB-42 STATUS [“note”] | assign FB-42 me|@person | category FB-42 NAME | "
+    "note FB-42 TEXT | export [since YYYY-MM-DD]"
+)
+EXAMPLES = (
+    "feedback the onboarding guide skips the VPN setup",
+    "feedback status FB-42 planned “in the Q3 plan”",
+    "feedback list new",
+)
 
 LABELS = {
     "new": "new",
@@ -54,10 +67,38 @@ def said(text: str, workspace: WorkspaceRef, names: Mapping[str, str], limit: in
 
 
 @dataclass(frozen=True, slots=True)
+class Item:
+    """What messages say about a feedback item (never who sent it: see `View.submitter`)."""
+
+    id: int  # keys its card and messages
+    number: int  # shown as FB-<number>
+    text: str
+    status: str
+    category: str | None
+    source_link: str | None
+    created_at: datetime
+    acknowledged_at: datetime | None
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One line of an item's history, its actor already named."""
+
+    kind: str  # created | status | owner | category | merged | note
+    at: datetime
+    actor: str | None  # None: the submitter (or someone anonymous)
+    old: str | None
+    new: str | None
+    note: str | None
+    on_behalf: bool = False  # filed by someone other than the submitter (a reaction)
+
+
+@dataclass(frozen=True, slots=True)
 class View:
     """An item with what its messages show: names resolved, anonymity applied."""
 
-    item: FeedbackItem
+    item: Item
     workspace: WorkspaceRef
     votes: int
     submitter: str | None  # None when anonymous
@@ -246,13 +287,7 @@ def item_list(views: Sequence[View], heading: str) -> Message:
     return Message(text=text)
 
 
-def history(
-    view: View,
-    changes: Sequence[FeedbackChange],
-    actors: Mapping[int, str],
-    tz: ZoneInfo,
-    numbers: Mapping[int, int],
-) -> Message:
+def history(view: View, changes: Sequence[Change], tz: ZoneInfo) -> Message:
     item = view.item
     head = rich(
         Strong(text=f"{fb(item.number)} · {label(item.status)}"),
@@ -265,28 +300,28 @@ def history(
         head += rich(" ", Link(url=item.source_link, label="source"))
     lines: Rich = ()
     for change in changes:
-        when = f"{change.created_at.astimezone(tz):%Y-%m-%d %H:%M}"
-        who = actors.get(change.actor_id, "the submitter") if change.actor_id else "the submitter"
+        when = f"{change.at.astimezone(tz):%Y-%m-%d %H:%M}"
+        who = change.actor or "the submitter"
         match change.kind:
             case "created":
                 what = f"filed by {view.submitter or 'someone (anonymous)'}"
-                if change.actor_id and change.actor_id != item.submitter_id:
+                if change.on_behalf:
                     what += f" (via {who}'s reaction)"
             case "status":
-                what = f"{who}: {label(change.old_value or '')} → {label(change.new_value or '')}"
+                what = f"{who}: {label(change.old or '')} → {label(change.new or '')}"
             case "owner":
-                what = f"{who} assigned it to {change.new_value}"
+                what = f"{who} assigned it to {change.new}"
             case "category":
-                what = f"{who} set the category to {change.new_value}"
+                what = f"{who} set the category to {change.new}"
             case "merged":
-                what = f"{who} merged {change.new_value} into it"
+                what = f"{who} merged {change.new} into it"
             case _:
                 what = f"note by {who}"
         lines += rich(f"\n{when} {what}")
         if change.note:
             lines += rich(": “", *said(change.note, view.workspace, view.names, 300), "”")
-    if item.duplicate_of_id is not None and item.duplicate_of_id in numbers:
-        lines += rich(f"\nDuplicate of {fb(numbers[item.duplicate_of_id])}.")
+    if view.duplicate_of is not None:
+        lines += rich(f"\nDuplicate of {fb(view.duplicate_of)}.")
     return Message(text=head + rich(f"\nHistory ({tz.key} time):") + lines)
 
 

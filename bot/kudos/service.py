@@ -8,23 +8,22 @@ is claimed in the same transaction that records the kudos and queues its message
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
+from typing import cast
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from bot import calendar
 from bot.directory import Person
 from bot.errors import UsageError, UserError
 from bot.events import CommandInvoked, Event, MessageActionInvoked, ReactionChanged
-from bot.ids import ConversationKind, ConversationRef, MessageRef, UserRef
+from bot.ids import ConversationKind, ConversationRef, MessageRef, Platform, UserRef
 from bot.kudos import messages as say
-from bot.messages import Edit, Message, Outbound, Private, Reply, Rich, ToConversation, ToUser, rich
-from bot.services import KudosChange, Services
+from bot.kudos.events import KudosChanged
+from bot.messages import Message, Outbound, Private, Reply, Rich, ToConversation, ToUser, rich
+from bot.services import Services
 from bot.text import MENTION, mentioned_ids, values_in
-from store import DuplicateError
-from store import events as event_store
-from store import jobs as job_store
+from bot.work import AlreadyDone, Work
 from store import kudos as kudos_store
 from store import sent as sent_store
 from store import workspaces as ws_store
@@ -88,16 +87,6 @@ def parse_give(args: str) -> tuple[list[str], str]:
     return list(dict.fromkeys(recipients)), rest.strip()
 
 
-def day_start(now: datetime, tz: ZoneInfo) -> datetime:
-    return now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def next_day_start(now: datetime, tz: ZoneInfo) -> datetime:
-    # Add a calendar day to the local date, not 24 hours, so midnight stays right across DST.
-    local = day_start(now, tz)
-    return (local.replace(tzinfo=None) + timedelta(days=1)).replace(tzinfo=tz)
-
-
 class KudosService:
     def __init__(self, services: Services) -> None:
         self.s = services
@@ -135,30 +124,38 @@ class KudosService:
         reason = (event.inputs.get("reason") or "").strip()
         if not reason:
             raise UserError("Say what you're thanking them for, then send the kudos again.")
-        recipients = await self._recipients_of(event.message, event.message_author)
-        if not recipients:
-            raise UserError("I can't tell who wrote that message, so I can't thank them.")
-        grant = Grant(
-            recipients=recipients,
-            reason=_checked(reason),
-            values=tuple(values_in(reason)),
-            source="message_action",
-            source_key=event.message.key,
-            conversation=event.message.conversation,
-            message=event.message,
-        )
-        return await self._give_and_summarise(event, grant)
+        checked = _checked(reason)
 
-    async def on_reaction(self, event: ReactionChanged) -> None:
-        if event.reaction not in await self.reactions(event):
+        async def grant_of(work: Work) -> Grant:
+            recipients = await self._recipients_of(work, event.message, event.message_author)
+            if not recipients:
+                raise UserError("I can't tell who wrote that message, so I can't thank them.")
+            return Grant(
+                recipients=recipients,
+                reason=checked,
+                values=tuple(values_in(reason)),
+                source="message_action",
+                source_key=event.message.key,
+                conversation=event.message.conversation,
+                message=event.message,
+            )
+
+        author = (event.message_author,) if event.message_author else ()
+        return await self._give_and_summarise(event, grant_of, author)
+
+    async def on_reaction(self, work: Work, event: ReactionChanged) -> None:
+        """A reaction listener: runs inside the kernel's unit of work, the event claimed."""
+        if event.reaction not in await self.reactions(work):
             return
+        if not await work.claim(type(event).__name__):
+            return  # a platform retry: applied before
         if not event.added:
-            await self._take_back(event)
+            await self._take_back(work, event)
             return
-        recipients = await self._recipients_of(event.message, event.message_author)
+        recipients = await self._recipients_of(work, event.message, event.message_author)
         if not recipients:
             return
-        reason, values = await self._seconded(event.message)
+        reason, values = await self._seconded(work, event.message)
         grant = Grant(
             recipients=recipients,
             reason=reason,
@@ -169,12 +166,11 @@ class KudosService:
             message=event.message,
             reaction=event.reaction,
         )
-        giver = await self.s.directory.person(event.actor, event.actor_profile)
-        outcome = await self._give(event, giver, grant)
-        if outcome.refused and not outcome.duplicate:
+        giver = await work.person(event.actor, event.actor_profile)
+        outcome = await self._give(work, event, giver, grant)
+        if outcome.refused:
             # A reaction has no reply: say privately why it didn't count.
-            await self._queue(
-                event,
+            await work.send(
                 f"event:{event.event_id}:notice",
                 Outbound(
                     target=Private(user=giver.ref, conversation=event.message.conversation),
@@ -184,9 +180,30 @@ class KudosService:
 
     # ----- giving ---------------------------------------------------------------------
 
-    async def _give_and_summarise(self, event: Event, grant: Grant) -> Reply:
-        giver = await self.s.directory.person(event.actor, event.actor_profile)
-        outcome = await self._give(event, giver, grant)
+    async def _give_and_summarise(
+        self,
+        event: Event,
+        grant: Grant | Callable[[Work], Awaitable[Grant]],
+        likely: tuple[UserRef, ...] = (),
+    ) -> Reply:
+        """`likely`: the people a grant decided inside the unit of work will probably thank,
+        so their profiles are looked up before it."""
+
+        async def give(work: Work) -> Outcome:
+            if not await work.claim(type(event).__name__):
+                return Outcome(duplicate=True)
+            giver = await work.person(event.actor, event.actor_profile)
+            wanted = grant if isinstance(grant, Grant) else await grant(work)
+            return await self._give(work, event, giver, wanted)
+
+        people = grant.recipients if isinstance(grant, Grant) else likely
+        if isinstance(grant, Grant):
+            people += tuple(UserRef(event.workspace, m) for m in mentioned_ids(grant.reason))
+        try:
+            outcome = await self.s.run(event, give, people=people)
+        except AlreadyDone:
+            # A concurrent delivery of the same event or kudos won the race: it counted once.
+            outcome = Outcome(duplicate=True)
         if outcome.duplicate:
             return Reply(message=Message(text=rich("Already done: that kudos was recorded.")))
         return Reply(
@@ -195,11 +212,11 @@ class KudosService:
             )
         )
 
-    async def _give(self, event: Event, giver: Person, grant: Grant) -> Outcome:
-        directory = self.s.directory
+    async def _give(self, work: Work, event: Event, giver: Person, grant: Grant) -> Outcome:
+        session, ws_id, now = work.session, work.ws_id, work.now
         mentioned = [UserRef(event.workspace, m) for m in mentioned_ids(grant.reason)]
         wanted = [*grant.recipients, *mentioned]
-        people = await directory.people(wanted, directory.hints(event.profiles, wanted))
+        people = await work.people(wanted, self.s.directory.hints(event.profiles, wanted))
         said = say.reason(grant.reason, event.workspace, {u.id: p.name for u, p in people.items()})
         outcome = Outcome()
         eligible: list[Person] = []
@@ -213,141 +230,111 @@ class KudosService:
                 outcome.refused.append(f"{person.name} is a bot: kudos are for people.")
             else:
                 eligible.append(person)
+        if not eligible:
+            return outcome
+        # Everyone this kudos touches, locked in one order, so kudos in opposite directions
+        # queue behind each other instead of deadlocking.
+        await ws_store.lock_members(session, [giver.member_id, *(p.member_id for p in eligible)])
 
-        ws_id = await directory.workspace_id(event.workspace)
-        now = self.s.clock.now()
-        try:
-            async with self.s.db.transaction() as session:
-                if not await event_store.claim_event(
-                    session, ws_id, event.event_id, type(event).__name__, now
-                ):
-                    outcome.duplicate = True
-                    return outcome
-                outcome.allowance = await self._allowance(session, ws_id)
-                outcome.used = await kudos_store.active_given_since(
-                    session, giver.member_id, day_start(now, giver.tz)
+        outcome.allowance = await self._allowance(work)
+        outcome.used = await kudos_store.active_given_since(
+            session, giver.member_id, calendar.day_start(now, giver.tz)
+        )
+        fresh: list[tuple[Person, Kudos | None]] = []
+        for person in eligible:
+            existing = await kudos_store.find_kudos(
+                session, ws_id, giver.member_id, person.member_id, grant.source_key
+            )
+            if existing is None or existing.revoked_at is not None:
+                fresh.append((person, existing))
+            elif grant.reaction and existing.source == "reaction":
+                # Another kudos emoji on the same message: it holds the same kudos.
+                await kudos_store.add_reaction(session, existing.id, grant.reaction)
+            else:
+                outcome.refused.append(f"You already thanked {person.name} for this.")
+
+        if len(fresh) > outcome.allowance - outcome.used:
+            resets = calendar.next_day_start(now, giver.tz)
+            outcome.refused.append(
+                say.allowance_used(outcome.allowance, outcome.used, len(fresh), now, resets)
+            )
+            fresh = []
+
+        created: list[Kudos] = []
+        for person, existing in fresh:
+            row = existing or await kudos_store.add_kudos(
+                session,
+                workspace_id=ws_id,
+                giver_id=giver.member_id,
+                recipient_id=person.member_id,
+                reason=grant.reason,
+                source=grant.source,
+                source_key=grant.source_key,
+                conversation_id=grant.conversation.id if grant.conversation else None,
+                message_id=grant.message.id if grant.message else None,
+                message_link=grant.link,
+                values=grant.values,
+                now=now,
+            )
+            if grant.reaction:
+                await kudos_store.add_reaction(session, row.id, grant.reaction)
+            outcome.given.append(person)
+            outcome.used += 1
+            if existing is not None:
+                # Given, taken back, now given again: restore it, without a second DM.
+                existing.revoked_at, existing.created_at = None, now
+                post = say.public_post(
+                    giver, [person], said, grant.reaction, grant.link, ping=False
                 )
-                fresh: list[tuple[Person, Kudos | None]] = []
-                for person in eligible:
-                    existing = await kudos_store.find_kudos(
-                        session, ws_id, giver.member_id, person.member_id, grant.source_key
-                    )
-                    if existing is None or existing.revoked_at is not None:
-                        fresh.append((person, existing))
-                    elif grant.reaction and existing.source == "reaction":
-                        # Another kudos emoji on the same message: it holds the same kudos.
-                        await kudos_store.add_reaction(session, existing.id, grant.reaction)
-                    else:
-                        outcome.refused.append(f"You already thanked {person.name} for this.")
-
-                if len(fresh) > outcome.allowance - outcome.used:
-                    resets = next_day_start(now, giver.tz)
-                    outcome.refused.append(
-                        say.allowance_used(outcome.allowance, outcome.used, len(fresh), now, resets)
-                    )
-                    fresh = []
-
-                created: list[Kudos] = []
-                for person, existing in fresh:
-                    row = existing or await kudos_store.add_kudos(
-                        session,
-                        workspace_id=ws_id,
-                        giver_id=giver.member_id,
-                        recipient_id=person.member_id,
-                        reason=grant.reason,
-                        source=grant.source,
-                        source_key=grant.source_key,
-                        conversation_id=grant.conversation.id if grant.conversation else None,
-                        message_id=grant.message.id if grant.message else None,
-                        message_link=grant.link,
-                        values=grant.values,
-                        now=now,
-                    )
-                    if grant.reaction:
-                        await kudos_store.add_reaction(session, row.id, grant.reaction)
-                    outcome.given.append(person)
-                    outcome.used += 1
-                    if existing is not None:
-                        # Given, taken back, now given again: restore it, without a second DM.
-                        existing.revoked_at, existing.created_at = None, now
-                        post = say.public_post(
-                            giver, [person], said, grant.reaction, grant.link, ping=False
-                        )
-                        await self._edit_posts(session, event, ws_id, row, post)
-                    else:
-                        created.append(row)
-                        await self.s.delivery.send(
-                            session,
-                            event.workspace,
-                            ws_id,
-                            f"kudos:{row.id}:dm",
-                            Outbound(
-                                target=ToUser(user=person.ref),
-                                message=say.recipient_dm(giver, said, grant.reaction, grant.link),
-                            ),
-                        )
-                    # After the thanks is queued, so a badge it earns is announced after it.
-                    await self._changed(session, event, ws_id, row, giver, person, +1, now)
-                if created:
-                    await self._publish(session, event, ws_id, giver, created, outcome, grant, said)
-        except DuplicateError:
-            # A concurrent delivery of the same event or kudos won the race: it counted once.
-            return Outcome(duplicate=True)
-        finally:
-            self.s.scheduler.wake()
+                await self._edit_posts(work, event, row, post)
+                values = tuple(await kudos_store.values_of(session, row.id))
+            else:
+                created.append(row)
+                values = tuple(dict.fromkeys(grant.values))
+                await work.send(
+                    f"kudos:{row.id}:dm",
+                    Outbound(
+                        target=ToUser(user=person.ref),
+                        message=say.recipient_dm(giver, said, grant.reaction, grant.link),
+                    ),
+                )
+            # Recognition counts it in this same transaction, so counters and awards can never
+            # disagree with the kudos themselves; a badge it earns is announced after the thanks.
+            work.emit(
+                KudosChanged(
+                    workspace=event.workspace,
+                    workspace_id=ws_id,
+                    kudos_id=row.id,
+                    giver=giver,
+                    recipient=person,
+                    values=values,
+                    given_at=now,
+                    delta=+1,
+                    event_id=event.event_id,
+                )
+            )
+        if created:
+            await self._publish(work, event, giver, created, outcome, grant, said)
         return outcome
 
-    async def _changed(
-        self,
-        session: AsyncSession,
-        event: Event,
-        ws_id: int,
-        row: Kudos,
-        giver: Person,
-        recipient: Person,
-        delta: int,
-        given_at: datetime,
-    ) -> None:
-        """Tells listeners (recognition) about a kudos counted or taken back, in this
-        transaction, so counters and awards can never disagree with the kudos themselves."""
-        if not self.s.kudos_listeners:
-            return
-        change = KudosChange(
-            workspace=event.workspace,
-            workspace_id=ws_id,
-            kudos_id=row.id,
-            giver=giver,
-            recipient=recipient,
-            values=tuple(await kudos_store.values_of(session, row.id)),
-            given_at=given_at,
-            delta=delta,
-            event_id=event.event_id,
+    async def allowance_left(self, work: Work, person: Person) -> tuple[int, int]:
+        """(left today, daily allowance) for a giver, in their own day (the home view)."""
+        allowance = await self._allowance(work)
+        used = await kudos_store.active_given_since(
+            work.session, person.member_id, calendar.day_start(work.now, person.tz)
         )
-        for listener in self.s.kudos_listeners:
-            await listener(session, change)
-
-    async def allowance_left(self, person: Person) -> tuple[int, int]:
-        """(left today, daily allowance) for a giver, in their own day."""
-        ws_id = await self.s.directory.workspace_id(person.ref.workspace)
-        now = self.s.clock.now()
-        async with self.s.db.transaction() as session:
-            allowance = await self._allowance(session, ws_id)
-            used = await kudos_store.active_given_since(
-                session, person.member_id, day_start(now, person.tz)
-            )
         return max(0, allowance - used), allowance
 
-    async def _allowance(self, session: AsyncSession, ws_id: int) -> int:
-        settings = await ws_store.get_settings(session, ws_id)
+    async def _allowance(self, work: Work) -> int:
+        settings = await work.settings()
         if settings is not None and settings.kudos_daily_allowance:
             return settings.kudos_daily_allowance
         return self.s.settings.kudos_daily_allowance
 
     async def _publish(
         self,
-        session: AsyncSession,
+        work: Work,
         event: Event,
-        ws_id: int,
         giver: Person,
         created: list[Kudos],
         outcome: Outcome,
@@ -355,8 +342,9 @@ class KudosService:
         said: Rich,
     ) -> None:
         """A kudos given by command in a channel is thanked publicly there; every kudos is also
-        announced in the workspace's kudos channel when one is configured. Both posts are named
-        after the first kudos so a reaction on them can second it, and an edit can find them."""
+        announced in the workspace's kudos channel when one is configured. Both posts are keyed
+        after the first kudos (`kudos:<id>:post`), so a reaction on them can second it and an
+        edit can find them."""
         by_member = {p.member_id: p for p in outcome.given}
         recipients = [by_member[k.recipient_id] for k in created]
         first = created[0].id
@@ -366,17 +354,14 @@ class KudosService:
             places.append(
                 ("post", ToConversation(conversation=conv, thread_id=grant.thread_id), True)
             )
-        settings = await ws_store.get_settings(session, ws_id)
+        settings = await work.settings()
         channel = settings.kudos_channel if settings else None
         if channel and (conv is None or channel != conv.id):
             wall = ToConversation(conversation=ConversationRef(event.workspace, channel))
             places.append(("announce", wall, False))
         for kind, where, ping in places:
             key = f"kudos:{first}:{kind}"
-            await self.s.delivery.send(
-                session,
-                event.workspace,
-                ws_id,
+            await work.send(
                 key,
                 Outbound(
                     target=where,
@@ -384,144 +369,135 @@ class KudosService:
                         giver, recipients, said, grant.reaction, grant.link, ping=ping
                     ),
                     key=key,
-                    kudos_id=first,
                 ),
             )
 
     async def _recipients_of(
-        self, message: MessageRef, author: UserRef | None
+        self, work: Work, message: MessageRef, author: UserRef | None
     ) -> tuple[UserRef, ...]:
         """Whom a gesture on `message` thanks: its author or, on one of our kudos posts, the
         people that kudos thanked (so Teams, which only reports reactions on the bot's own
         posts, can second a kudos)."""
-        workspace = message.conversation.workspace
-        ws_id = await self.s.directory.workspace_id(workspace)
-        async with self.s.db.transaction() as session:
-            rows = await self._kudos_behind(session, ws_id, message)
-            if rows:
-                members = [await ws_store.get_member_by_id(session, r.recipient_id) for r in rows]
-                return tuple(UserRef(workspace, m.external_id) for m in members if m is not None)
+        rows = await self._kudos_behind(work, message)
+        if rows:
+            members = [await ws_store.get_member_by_id(work.session, r.recipient_id) for r in rows]
+            return tuple(
+                UserRef(message.conversation.workspace, m.external_id)
+                for m in members
+                if m is not None
+            )
         return (author,) if author is not None else ()
 
-    async def _seconded(self, message: MessageRef) -> tuple[str, tuple[str, ...]]:
+    async def _seconded(self, work: Work, message: MessageRef) -> tuple[str, tuple[str, ...]]:
         """The reason and values of the kudos a bot post announced, or nothing."""
-        ws_id = await self.s.directory.workspace_id(message.conversation.workspace)
-        async with self.s.db.transaction() as session:
-            rows = await self._kudos_behind(session, ws_id, message)
-            if not rows:
-                return "", ()
-            return rows[0].reason, tuple(await kudos_store.values_of(session, rows[0].id))
+        rows = await self._kudos_behind(work, message)
+        if not rows:
+            return "", ()
+        return rows[0].reason, tuple(await kudos_store.values_of(work.session, rows[0].id))
 
-    async def _kudos_behind(
-        self, session: AsyncSession, ws_id: int, message: MessageRef
-    ) -> list[Kudos]:
-        post = await sent_store.sent_by_message(session, ws_id, message.conversation.id, message.id)
-        if post is None or post.kudos_id is None:
-            return []
-        first = await kudos_store.get_kudos(session, post.kudos_id)
-        if first is None:
-            return []
-        return await kudos_store.kudos_by_source(
-            session, ws_id, first.source_key, giver_id=first.giver_id
+    async def _kudos_behind(self, work: Work, message: MessageRef) -> list[Kudos]:
+        """The kudos one of our posts announced (its key is `kudos:<first id>:<kind>`); read once
+        per unit of work."""
+        cache_key = ("kudos_behind", message.key)
+        cached = work.memo.get(cache_key)
+        if cached is not None:
+            return cast(list[Kudos], cached)
+        rows: list[Kudos] = []
+        post = await sent_store.sent_by_message(
+            work.session, work.ws_id, message.conversation.id, message.id
         )
+        match = _POST_KEY.fullmatch(post.key) if post is not None else None
+        first = await kudos_store.get_kudos(work.session, int(match[1])) if match else None
+        if first is not None:
+            rows = await kudos_store.kudos_by_source(
+                work.session, work.ws_id, first.source_key, giver_id=first.giver_id
+            )
+        work.memo[cache_key] = rows
+        return rows
 
     # ----- taking back ----------------------------------------------------------------
 
-    async def _take_back(self, event: ReactionChanged) -> None:
-        giver = await self.s.directory.person(event.actor, event.actor_profile)
-        ws_id = await self.s.directory.workspace_id(event.workspace)
-        now = self.s.clock.now()
-        try:
-            async with self.s.db.transaction() as session:
-                if not await event_store.claim_event(
-                    session, ws_id, event.event_id, "ReactionRemoved", now
-                ):
-                    return
-                rows = await kudos_store.kudos_by_source(
-                    session, ws_id, event.message.key, giver_id=giver.member_id, source="reaction"
+    async def _take_back(self, work: Work, event: ReactionChanged) -> None:
+        session, ws_id, now = work.session, work.ws_id, work.now
+        giver = await work.person(event.actor, event.actor_profile)
+        rows = await kudos_store.kudos_by_source(
+            session, ws_id, event.message.key, giver_id=giver.member_id, source="reaction"
+        )
+        names: list[str] = []
+        for row in rows:
+            left = await kudos_store.remove_reaction(session, row.id, event.reaction)
+            if left or row.revoked_at is not None:
+                continue  # another kudos emoji still holds it
+            row.revoked_at = now
+            member = await ws_store.get_member_by_id(session, row.recipient_id)
+            if member is None:
+                continue
+            recipient = self.s.directory.from_member(event.workspace, member)
+            names.append(recipient.name)
+            work.emit(
+                KudosChanged(
+                    workspace=event.workspace,
+                    workspace_id=ws_id,
+                    kudos_id=row.id,
+                    giver=giver,
+                    recipient=recipient,
+                    values=tuple(await kudos_store.values_of(session, row.id)),
+                    given_at=row.created_at,
+                    delta=-1,
+                    event_id=event.event_id,
                 )
-                names: list[str] = []
-                for row in rows:
-                    left = await kudos_store.remove_reaction(session, row.id, event.reaction)
-                    if left or row.revoked_at is not None:
-                        continue  # another kudos emoji still holds it
-                    row.revoked_at = now
-                    member = await ws_store.get_member_by_id(session, row.recipient_id)
-                    if member is None:
-                        continue
-                    recipient = self.s.directory.from_member(event.workspace, member)
-                    names.append(recipient.name)
-                    await self._changed(
-                        session, event, ws_id, row, giver, recipient, -1, row.created_at
-                    )
-                    await self._edit_posts(session, event, ws_id, row, say.taken_back(giver))
-                if names:
-                    # Say so: removing a reaction must never change the record silently.
-                    await self.s.delivery.send(
-                        session,
-                        event.workspace,
-                        ws_id,
-                        f"event:{event.event_id}:notice",
-                        Outbound(
-                            target=Private(user=giver.ref, conversation=event.message.conversation),
-                            message=say.took_back(names),
-                        ),
-                    )
-        except DuplicateError:
-            return
-        finally:
-            self.s.scheduler.wake()
+            )
+            await self._edit_posts(work, event, row, say.taken_back(giver))
+        if names:
+            # Say so: removing a reaction must never change the record silently.
+            await work.send(
+                f"event:{event.event_id}:notice",
+                Outbound(
+                    target=Private(user=giver.ref, conversation=event.message.conversation),
+                    message=say.took_back(names),
+                ),
+            )
 
-    async def _edit_posts(
-        self, session: AsyncSession, event: Event, ws_id: int, row: Kudos, message: Message
-    ) -> None:
+    async def _edit_posts(self, work: Work, event: Event, row: Kudos, message: Message) -> None:
         """Rewrites the public posts of a kudos (taken back, or given again)."""
         for kind in ("post", "announce"):
             key = f"kudos:{row.id}:{kind}"
-            if await job_store.get_job(session, ws_id, f"deliver:{key}") is None:
-                continue  # it was never posted there
-            await self.s.delivery.send(
-                session,
-                event.workspace,
-                ws_id,
-                f"{key}:edit:{event.event_id}",
-                Edit(key=key, message=message),
-            )
-
-    async def _queue(self, event: Event, key: str, item: Outbound) -> None:
-        ws_id = await self.s.directory.workspace_id(event.workspace)
-        async with self.s.db.transaction() as session:
-            await self.s.delivery.send(session, event.workspace, ws_id, key, item)
-        self.s.scheduler.wake()
+            if await work.was_queued(key):  # else it was never posted there
+                await work.edit(key, message, because=event.event_id)
 
     # ----- settings and stats ---------------------------------------------------------
 
-    async def reactions(self, event: Event) -> list[str]:
-        ws_id = await self.s.directory.workspace_id(event.workspace)
-        async with self.s.db.transaction() as session:
-            configured = await ws_store.get_kudos_reactions(session, ws_id)
+    async def reactions(self, work: Work) -> list[str]:
+        configured = await ws_store.get_kudos_reactions(work.session, work.ws_id)
         if configured:
             return configured
-        if event.workspace.platform == "teams":
-            return list(self.s.settings.teams_kudos_reactions)
-        return list(self.s.settings.kudos_reactions)
+        return self.default_reactions(work.workspace.platform)
+
+    def default_reactions(self, platform: Platform) -> list[str]:
+        return list(
+            self.s.capabilities(platform).default_reactions or self.s.settings.kudos_reactions
+        )
 
     async def stats(self, event: CommandInvoked, args: str) -> Reply:
         ids = mentioned_ids(args)
         if args.strip() and not ids:
             raise UsageError("Usage: kudos stats [@person]  (mention the person with @)")
-        viewer = await self.s.directory.person(event.actor, event.actor_profile)
-        subject = viewer
-        if ids:
-            subject = await self.s.directory.person(UserRef(event.workspace, ids[0]))
-        now = self.s.clock.now()
-        today = day_start(now, viewer.tz)
-        week_start = today - timedelta(days=today.weekday())
-        async with self.s.db.transaction() as session:
+        subject_ref = UserRef(event.workspace, ids[0]) if ids else event.actor
+
+        async def read(work: Work) -> Reply:
+            viewer = await work.person(event.actor, event.actor_profile)
+            subject = await work.person(subject_ref) if ids else viewer
+            today = calendar.day_start(work.now, viewer.tz)
+            week_start = today - timedelta(days=today.weekday())
             st = await kudos_store.stats(
-                session, subject.member_id, week_start, today.replace(day=1)
+                work.session, subject.member_id, week_start, today.replace(day=1)
             )
-        return Reply(message=say.stats(subject, viewer, st))
+            return Reply(message=say.stats(subject, viewer, st))
+
+        return await self.s.run(event, read, people=[subject_ref])
+
+
+_POST_KEY = re.compile(r"kudos:(\d+):(?:post|announce)")
 
 
 def _checked(reason: str) -> str:

@@ -12,12 +12,14 @@ from bot.errors import UsageError, UserError
 from bot.events import CommandInvoked
 from bot.ids import UserRef
 from bot.messages import Card, CardField, Message, Reply, Section, Strong, rich
+from bot.recognition import permissions as perms
 from bot.recognition.service import COUNTERS, Recognition, rule_text
 from bot.roles import Permission, Roles
 from bot.services import Services
 from bot.text import MENTION
+from bot.work import Work
 from store import badges as badge_store
-from store.models import Badge
+from store.models import Badge, BadgeRule
 
 USAGE = (
     'create SLUG "Name" EMOJI "description" [repeatable] [no-citation] | '
@@ -32,6 +34,7 @@ EXAMPLES = (
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 EDITABLE = ("name", "emoji", "description", "image", "repeatable", "citation")
 MAX_CITATION = 500
+MAX_THRESHOLD = 1_000_000  # rules count people's kudos, answers, trainings
 
 
 class BadgeCommands:
@@ -65,10 +68,12 @@ class BadgeCommands:
         return await self.catalogue(event)
 
     async def catalogue(self, event: CommandInvoked) -> Reply:
-        ws_id = await self._ws(event)
-        async with self.s.db.transaction() as session:
-            await self.recognition.ensure_defaults(session, ws_id)
-            badges = await badge_store.list_badges(session, ws_id)
+        async def read(work: Work) -> list[tuple[Badge, BadgeRule | None]]:
+            await work.person(event.actor, event.actor_profile)
+            await self.recognition.ensure_defaults(work.session, work.ws_id)
+            return await badge_store.list_badges(work.session, work.ws_id)
+
+        badges = await self.s.run(event, read)
         sections = []
         for badge, rule in badges:
             state = " (retired)" if badge.retired_at else ""
@@ -100,24 +105,24 @@ class BadgeCommands:
     # ----- catalogue (curators) -------------------------------------------------------
 
     async def _create(self, event: CommandInvoked, rest: list[str]) -> Reply:
-        await self._require(event, Permission.MANAGE_BADGES)
-        flags = {w.lower() for w in rest[4:]}
-        if len(rest) < 4 or not flags <= {"repeatable", "no-citation"}:
-            raise UsageError(
-                'Usage: badge create SLUG "Name" EMOJI "description" [repeatable] [no-citation]\n'
-                f"Example: {EXAMPLES[1]}"
-            )
-        slug, name, emoji, description = rest[:4]
-        _check_slug(slug)
-        _check_text("name", name, 80)
-        _check_text("description", description, 500)
-        emoji, image = _emoji(emoji)
-        ws_id = await self._ws(event)
-        async with self.s.db.transaction() as session:
-            await self.recognition.ensure_defaults(session, ws_id)
+        async def create(work: Work) -> Reply:
+            await self._require(work, event, perms.MANAGE_BADGES)
+            flags = {w.lower() for w in rest[4:]}
+            if len(rest) < 4 or not flags <= {"repeatable", "no-citation"}:
+                raise UsageError(
+                    'Usage: badge create SLUG "Name" EMOJI "description" [repeatable] '
+                    "[no-citation]\n"
+                    f"Example: {EXAMPLES[1]}"
+                )
+            slug, name, emoji, description = rest[:4]
+            _check_slug(slug)
+            _check_text("name", name, 80)
+            _check_text("description", description, 500)
+            emoji, image = _emoji(emoji)
+            await self.recognition.ensure_defaults(work.session, work.ws_id)
             added = await badge_store.add_badge(
-                session,
-                workspace_id=ws_id,
+                work.session,
+                workspace_id=work.ws_id,
                 slug=slug,
                 name=name,
                 emoji=emoji,
@@ -126,24 +131,26 @@ class BadgeCommands:
                 repeatable="repeatable" in flags,
                 citation_required="no-citation" not in flags,
                 image_url=image,
-                now=self.s.clock.now(),
+                now=work.now,
             )
-        if not added:
-            raise UserError(f"There is already a badge `{slug}`; pick another slug or edit it.")
-        return _said(
-            f'Created {emoji} {name} (`{slug}`). Give it with: badge give @person {slug} "why"'
-        )
+            if not added:
+                raise UserError(f"There is already a badge `{slug}`; pick another slug or edit it.")
+            return _said(
+                f'Created {emoji} {name} (`{slug}`). Give it with: badge give @person {slug} "why"'
+            )
+
+        return await self.s.run(event, create)
 
     async def _edit(self, event: CommandInvoked, rest: list[str]) -> Reply:
-        await self._require(event, Permission.MANAGE_BADGES)
-        if len(rest) != 3 or rest[1].lower() not in EDITABLE:
-            raise UsageError(
-                f"Usage: badge edit SLUG FIELD VALUE, where FIELD is one of {', '.join(EDITABLE)}"
-            )
-        slug, field, value = rest[0], rest[1].lower(), rest[2]
-        ws_id = await self._ws(event)
-        async with self.s.db.transaction() as session:
-            badge = await self._badge(session, ws_id, slug)
+        async def edit(work: Work) -> Reply:
+            await self._require(work, event, perms.MANAGE_BADGES)
+            if len(rest) != 3 or rest[1].lower() not in EDITABLE:
+                raise UsageError(
+                    "Usage: badge edit SLUG FIELD VALUE, where FIELD is one of "
+                    f"{', '.join(EDITABLE)}"
+                )
+            slug, field, value = rest[0], rest[1].lower(), rest[2]
+            badge = await self._badge(work.session, work.ws_id, slug)
             if field == "name":
                 badge.name = _check_text("name", value, 80)
             elif field == "description":
@@ -160,8 +167,10 @@ class BadgeCommands:
                     badge.repeatable = flag
                 else:
                     badge.citation_required = flag
-            badge.updated_at = self.s.clock.now()
-        return _said(f"Updated the {field} of `{slug}`.")
+            badge.updated_at = work.now
+            return _said(f"Updated the {field} of `{slug}`.")
+
+        return await self.s.run(event, edit)
 
     async def _retire(self, event: CommandInvoked, rest: list[str]) -> Reply:
         return await self._set_retired(event, rest, retired=True)
@@ -170,70 +179,72 @@ class BadgeCommands:
         return await self._set_retired(event, rest, retired=False)
 
     async def _set_retired(self, event: CommandInvoked, rest: list[str], *, retired: bool) -> Reply:
-        await self._require(event, Permission.MANAGE_BADGES)
-        if len(rest) != 1:
-            raise UsageError(f"Usage: badge {'retire' if retired else 'restore'} SLUG")
-        ws_id = await self._ws(event)
-        async with self.s.db.transaction() as session:
-            badge = await self._badge(session, ws_id, rest[0])
-            badge.retired_at = self.s.clock.now() if retired else None
-            badge.updated_at = self.s.clock.now()
+        async def change(work: Work) -> None:
+            await self._require(work, event, perms.MANAGE_BADGES)
+            if len(rest) != 1:
+                raise UsageError(f"Usage: badge {'retire' if retired else 'restore'} SLUG")
+            badge = await self._badge(work.session, work.ws_id, rest[0])
+            badge.retired_at = work.now if retired else None
+            badge.updated_at = work.now
+
+        await self.s.run(event, change)
         if retired:
             return _said(f"Retired `{rest[0]}`: nobody can earn it now; awards already given stay.")
         return _said(f"`{rest[0]}` is active again.")
 
     async def _rule(self, event: CommandInvoked, rest: list[str]) -> Reply:
-        await self._require(event, Permission.MANAGE_BADGES)
-        counters = ", ".join(COUNTERS)
-        if len(rest) == 2 and rest[1].lower() == "off":
-            ws_id = await self._ws(event)
-            async with self.s.db.transaction() as session:
-                badge = await self._badge(session, ws_id, rest[0])
-                dropped = await badge_store.drop_rule(session, badge.id)
-            return _said(
-                f"`{rest[0]}` is now awarded by hand only."
-                if dropped
-                else f"`{rest[0]}` had no rule."
-            )
-        if len(rest) != 3 or rest[1] not in COUNTERS or not rest[2].isdigit() or int(rest[2]) < 1:
-            raise UsageError(
+        async def rule(work: Work) -> Reply:
+            await self._require(work, event, perms.MANAGE_BADGES)
+            if len(rest) == 2 and rest[1].lower() == "off":
+                badge = await self._badge(work.session, work.ws_id, rest[0])
+                dropped = await badge_store.drop_rule(work.session, badge.id)
+                return _said(
+                    f"`{rest[0]}` is now awarded by hand only."
+                    if dropped
+                    else f"`{rest[0]}` had no rule."
+                )
+            usage = (
                 "Usage: badge rule SLUG COUNTER N (N a whole number from 1), "
                 "or badge rule SLUG off\n"
-                f"Counters: {counters}\nExample: {EXAMPLES[2]}"
+                f"Counters: {', '.join(COUNTERS)}\nExample: {EXAMPLES[2]}"
             )
-        slug, counter, threshold = rest[0], rest[1], int(rest[2])
-        ws_id = await self._ws(event)
-        async with self.s.db.transaction() as session:
-            badge = await self._badge(session, ws_id, slug)
+            if len(rest) != 3 or rest[1] not in COUNTERS:
+                raise UsageError(usage)
+            slug, counter = rest[0], rest[1]
+            threshold = _whole_number(rest[2], 1, MAX_THRESHOLD, usage)
+            badge = await self._badge(work.session, work.ws_id, slug)
             if badge.retired_at is not None:
                 raise UserError(f"`{slug}` is retired; restore it first.")
-            await badge_store.set_rule(session, badge.id, counter, threshold, self.s.clock.now())
+            await badge_store.set_rule(work.session, badge.id, counter, threshold, work.now)
             badge.how_earned = rule_text(counter, threshold, badge.repeatable)
-            qualified, awarded = await self.recognition.apply_rule_retroactively(
-                session, event.workspace, ws_id, badge
-            )
-        self.s.scheduler.wake()
-        report = f"Rule saved: {badge.emoji} {badge.name} for {badge.how_earned}. "
-        if not qualified:
-            report += "Nobody qualifies yet."
-        else:
-            verb = "qualifies" if len(qualified) == 1 else "qualify"
-            report += f"{len(qualified)} {verb}: {', '.join(qualified)}"
-            report += (
-                f"; newly awarded: {', '.join(awarded) if awarded else 'nobody (they had it)'}."
-            )
-        return _said(report)
+            qualified, awarded = await self.recognition.apply_rule_retroactively(work, badge)
+            report = f"Rule saved: {badge.emoji} {badge.name} for {badge.how_earned}. "
+            if not qualified:
+                report += "Nobody qualifies yet."
+            else:
+                verb = "qualifies" if len(qualified) == 1 else "qualify"
+                report += f"{len(qualified)} {verb}: {', '.join(qualified)}"
+                report += (
+                    f"; newly awarded: {', '.join(awarded) if awarded else 'nobody (they had it)'}."
+                )
+            return _said(report)
+
+        return await self.s.run(event, rule)
 
     # ----- awards ---------------------------------------------------------------------
 
     async def _give(self, event: CommandInvoked, rest: list[str]) -> Reply:
-        actor = await self._require(event, Permission.AWARD_BADGES)
-        person, slug, citation = await self._person_slug_text(event, rest, "give", "citation")
-        if person.ref == actor.ref:
-            raise UserError("Badges are for recognising others; ask another curator to award you.")
-        ws_id = await self._ws(event)
-        async with self.s.db.transaction() as session:
-            badge = await self._badge(session, ws_id, slug)
+        async def give(work: Work) -> Reply:
+            actor = await self._require(work, event, perms.AWARD_BADGES)
+            person, slug, citation = await self._person_slug_text(
+                work, event, rest, "give", "citation"
+            )
+            if person.ref == actor.ref:
+                raise UserError(
+                    "Badges are for recognising others; ask another curator to award you."
+                )
+            session = work.session
+            badge = await self._badge(session, work.ws_id, slug)
             if badge.retired_at is not None:
                 raise UserError(f"`{slug}` is retired, so it can't be awarded; restore it first.")
             if badge.citation_required and not citation:
@@ -250,44 +261,54 @@ class BadgeCommands:
                     )
             award = await badge_store.award(
                 session,
-                workspace_id=ws_id,
+                workspace_id=work.ws_id,
                 badge_id=badge.id,
                 member_id=person.member_id,
                 award_key=f"manual:{event.event_id}",
                 citation=citation or badge.description,
                 awarded_by=actor.member_id,
-                now=self.s.clock.now(),
+                now=work.now,
             )
             if award is None:
                 return _said("Already done: that award was recorded.")
-            await self.recognition.announce(session, event.workspace, ws_id, person, badge, award)
-        self.s.scheduler.wake()
-        return _said(f"Awarded {badge.emoji} {badge.name} to {person.name}. They'll get a message.")
+            await self.recognition.announce(work, person, badge, award)
+            return _said(
+                f"Awarded {badge.emoji} {badge.name} to {person.name}. They'll get a message."
+            )
+
+        return await self.s.run(event, give, people=_mentioned(event, rest))
 
     async def _revoke(self, event: CommandInvoked, rest: list[str]) -> Reply:
-        actor = await self._require(event, Permission.AWARD_BADGES)
-        person, slug, reason = await self._person_slug_text(event, rest, "revoke", "reason")
-        if not reason:
-            raise UsageError(f'Give a reason: badge revoke @person {slug} "why it is removed"')
-        ws_id = await self._ws(event)
-        async with self.s.db.transaction() as session:
-            badge = await self._badge(session, ws_id, slug)
-            held = await badge_store.active_award(session, badge.id, person.member_id)
+        async def revoke(work: Work) -> Reply:
+            actor = await self._require(work, event, perms.AWARD_BADGES)
+            person, slug, reason = await self._person_slug_text(
+                work, event, rest, "revoke", "reason"
+            )
+            if not reason:
+                raise UsageError(f'Give a reason: badge revoke @person {slug} "why it is removed"')
+            badge = await self._badge(work.session, work.ws_id, slug)
+            held = await badge_store.active_award(work.session, badge.id, person.member_id)
             if held is None:
                 raise UserError(f"{person.name} doesn't have {badge.emoji} {badge.name}.")
-            held.revoked_at = self.s.clock.now()
+            held.revoked_at = work.now
             held.revoked_by = actor.member_id
             held.revoke_reason = reason
-        return _said(f"Removed {badge.emoji} {badge.name} from {person.name} ({reason}).")
+            return _said(f"Removed {badge.emoji} {badge.name} from {person.name} ({reason}).")
+
+        return await self.s.run(event, revoke, people=_mentioned(event, rest))
 
     async def _show(self, event: CommandInvoked, rest: list[str]) -> Reply:
         if len(rest) != 1:
             raise UsageError("Usage: badge show SLUG")
-        ws_id = await self._ws(event)
-        async with self.s.db.transaction() as session:
-            badge = await self._badge(session, ws_id, rest[0])
-            rule = await badge_store.get_rule(session, badge.id)
-            holders = await badge_store.holders_count(session, badge.id)
+
+        async def read(work: Work) -> tuple[Badge, BadgeRule | None, int]:
+            await work.person(event.actor, event.actor_profile)
+            badge = await self._badge(work.session, work.ws_id, rest[0])
+            rule = await badge_store.get_rule(work.session, badge.id)
+            holders = await badge_store.holders_count(work.session, badge.id)
+            return badge, rule, holders
+
+        badge, rule, holders = await self.s.run(event, read)
         how = (
             rule_text(rule.counter, rule.threshold, badge.repeatable) if rule else badge.how_earned
         )
@@ -311,12 +332,10 @@ class BadgeCommands:
 
     # ----- helpers --------------------------------------------------------------------
 
-    async def _ws(self, event: CommandInvoked) -> int:
-        return await self.s.directory.workspace_id(event.workspace)
-
-    async def _require(self, event: CommandInvoked, permission: Permission) -> Person:
-        actor = await self.s.directory.person(event.actor, event.actor_profile)
-        await self.roles.require(actor, permission)
+    async def _require(self, work: Work, event: CommandInvoked, permission: Permission) -> Person:
+        """The actor, allowed `permission`: checked inside the command's unit of work."""
+        actor = await work.person(event.actor, event.actor_profile)
+        await self.roles.require(actor, permission, work.session)
         return actor
 
     async def _badge(self, session: AsyncSession, ws_id: int, slug: str) -> Badge:
@@ -327,7 +346,7 @@ class BadgeCommands:
         return badge
 
     async def _person_slug_text(
-        self, event: CommandInvoked, rest: list[str], verb: str, what: str
+        self, work: Work, event: CommandInvoked, rest: list[str], verb: str, what: str
     ) -> tuple[Person, str, str]:
         if len(rest) < 2 or not MENTION.fullmatch(rest[0]):
             raise UsageError(f'Usage: badge {verb} @person SLUG "{what}"')
@@ -335,12 +354,25 @@ class BadgeCommands:
         text = " ".join(rest[2:]).strip()
         if len(text) > MAX_CITATION:
             raise UserError(f"That {what} is {len(text)} characters; keep it under {MAX_CITATION}.")
-        person = await self.s.directory.person(
-            UserRef(event.workspace, user_id), event.profiles.get(user_id)
-        )
+        person = await work.person(UserRef(event.workspace, user_id), event.profiles.get(user_id))
         if person.is_bot:
             raise UserError(f"{person.name} is a bot; badges are for people.")
         return person, rest[1].lower(), text
+
+
+def _mentioned(event: CommandInvoked, rest: list[str]) -> list[UserRef]:
+    """The person `give`/`revoke @person …` names, so their profile is looked up (when never
+    seen) before the unit of work rather than inside it."""
+    match = MENTION.fullmatch(rest[0]) if len(rest) >= 2 else None
+    return [UserRef(event.workspace, match.group(1))] if match else []
+
+
+def _whole_number(value: str, low: int, high: int, usage: str) -> int:
+    """A number someone typed: ASCII digits only (`isdigit` alone takes ① and other
+    scripts' digits, which `int` then rejects or reads), from `low` to `high`."""
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
+        raise UsageError(f"N must be a whole number from {low} to {high}, not “{value}”.\n{usage}")
+    return int(value)
 
 
 def _said(text: str) -> Reply:

@@ -7,17 +7,19 @@ changes it); Teams and the console show the same card for the `home` command.
 from __future__ import annotations
 
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import calendar
 from bot.directory import Person
 from bot.events import ActionPressed, CommandInvoked, HomeOpened
 from bot.ids import UserRef, WorkspaceRef
 from bot.kudos.service import KudosService
 from bot.messages import Button, Card, CardField, Message, Reply, Section, rich
+from bot.recognition.events import RecognitionChanged
 from bot.recognition.leaderboard import Leaderboards
-from bot.recognition.service import Recognition, period_start
+from bot.recognition.service import Recognition
 from bot.scheduler import GiveUp, RetryLater
 from bot.services import Services
+from bot.work import Work
 from store import badges as badge_store
 from store import recognition as rec_store
 
@@ -41,31 +43,35 @@ class Home:
         self.recognition = recognition
         self.kudos = kudos
         self.leaderboards = leaderboards
-        services.scheduler.register(KIND, self._publish)
 
     async def content(self, person: Person) -> Message:
-        workspace = person.ref.workspace
-        ws_id = await self.s.directory.workspace_id(workspace)
-        now = self.s.clock.now()
-        async with self.s.db.transaction() as session:
-            tz = await self.recognition.timezone(session, ws_id)
-            start = period_start("month", now, tz)
-            received, given = await rec_store.member_totals(
-                session, ws_id, person.member_id, "month", start
-            )
-            standing = await rec_store.standing_of(
-                session,
-                workspace_id=ws_id,
-                member_id=person.member_id,
-                period="month",
-                start=start,
-                value="",
-                column="received",
-                team=None,
-            )
-            held = await badge_store.held_by(session, person.member_id)
-            prefs = await rec_store.preferences(session, person.member_id)
-        left, allowance = await self.kudos.allowance_left(person)
+        """The home card, in a unit of work of its own (for callers outside any)."""
+
+        async def build(work: Work) -> Message:
+            return await self.content_in(work, person)
+
+        return await self.s.run_in(person.ref.workspace, build)
+
+    async def content_in(self, work: Work, person: Person) -> Message:
+        """The home card, read inside the caller's unit of work."""
+        session, ws_id = work.session, work.ws_id
+        start = calendar.period_start("month", work.now, await work.timezone())
+        received, given = await rec_store.member_totals(
+            session, ws_id, person.member_id, "month", start
+        )
+        standing = await rec_store.standing_of(
+            session,
+            workspace_id=ws_id,
+            member_id=person.member_id,
+            period="month",
+            start=start,
+            value="",
+            column="received",
+            team=None,
+        )
+        held = await badge_store.held_by(session, person.member_id)
+        prefs = await rec_store.preferences(session, person.member_id)
+        left, allowance = await self.kudos.allowance_left(work, person)
         if prefs is not None and prefs.leaderboard_opt_out:
             rank = "hidden (you opted out)"
         elif standing is None:
@@ -97,80 +103,79 @@ class Home:
         )
 
     async def command(self, event: CommandInvoked, args: str) -> Reply:
-        person = await self.s.directory.person(event.actor, event.actor_profile)
-        return Reply(message=await self.content(person))
+        async def show(work: Work) -> Reply:
+            person = await work.person(event.actor, event.actor_profile)
+            return Reply(message=await self.content_in(work, person))
 
-    async def on_opened(self, event: HomeOpened) -> None:
-        person = await self.s.directory.person(event.actor, event.actor_profile)
-        ws_id = await self.s.directory.workspace_id(event.workspace)
-        async with self.s.db.transaction() as session:
-            await rec_store.update_preferences(
-                session, person.member_id, self.s.clock.now(), home_opened=True
-            )
-            await self._enqueue(session, event.workspace, ws_id, person.ref.id, event.event_id)
-        self.s.scheduler.wake()
+        return await self.s.run(event, show)
 
-    async def refresh(
-        self,
-        session: AsyncSession,
-        workspace: WorkspaceRef,
-        ws_id: int,
-        people: list[Person],
-        event_id: str,
-    ) -> None:
-        """Queues a fresh home view for people who use it, on platforms that have one."""
-        if not self.s.capabilities(workspace.platform).home_tab:
+    async def on_opened(self, work: Work, event: HomeOpened) -> None:
+        """A listener: the person opened their home tab; publish it and keep it fresh."""
+        if not await work.claim(type(event).__name__):
             return
-        for person in people:
-            prefs = await rec_store.preferences(session, person.member_id)
-            if prefs is not None and prefs.home_opened_at is not None:
-                await self._enqueue(session, workspace, ws_id, person.ref.id, event_id)
+        person = await work.person(event.actor, event.actor_profile)
+        await rec_store.update_preferences(
+            work.session, person.member_id, work.now, home_opened=True
+        )
+        await self._enqueue(work, person.ref.id, event.event_id)
 
-    async def _enqueue(
-        self,
-        session: AsyncSession,
-        workspace: WorkspaceRef,
-        ws_id: int,
-        user_id: str,
-        event_id: str,
-    ) -> None:
-        await self.s.scheduler.enqueue(
-            session,
-            workspace_id=ws_id,
-            kind=KIND,
-            key=f"{KIND}:{user_id}:{event_id}",
-            payload=_HomeJob(workspace=workspace, user_id=user_id).model_dump_json(),
+    async def refresh(self, work: Work, change: RecognitionChanged) -> None:
+        """A follow-up: queues a fresh home view for people who use it, where there is one."""
+        if not self.s.capabilities(work.workspace.platform).home_tab:
+            return
+        for person in change.people:
+            prefs = await rec_store.preferences(work.session, person.member_id)
+            if prefs is not None and prefs.home_opened_at is not None:
+                await self._enqueue(work, person.ref.id, change.because)
+
+    async def _enqueue(self, work: Work, user_id: str, because: str) -> None:
+        await work.enqueue(
+            KIND,
+            f"{KIND}:{user_id}:{because}",
+            _HomeJob(workspace=work.workspace, user_id=user_id).model_dump_json(),
         )
 
-    async def _publish(self, payload: str) -> None:
+    async def publish(self, payload: str) -> None:
         job = _HomeJob.model_validate_json(payload)
         port = self.s.ports.get(job.workspace.platform)
         if port is None:
             raise RetryLater(f"no adapter running for {job.workspace.platform}", delay=60)
         if not port.capabilities.home_tab:
             raise GiveUp(f"{job.workspace.platform} has no home view")
-        person = await self.s.directory.person(UserRef(job.workspace, job.user_id))
-        # Built when sent, not when queued, so it shows the latest numbers.
-        await port.publish_home(person.ref, await self.content(person))
+        ref = UserRef(job.workspace, job.user_id)
+
+        async def build(work: Work) -> tuple[Person, Message]:
+            person = await work.person(ref)
+            # Built when sent, not when queued, so it shows the latest numbers.
+            return person, await self.content_in(work, person)
+
+        person, home = await self.s.uow.run(job.workspace, build, people=[ref])
+        await port.publish_home(person.ref, home)
 
     async def on_action(self, event: ActionPressed) -> Reply | None:
-        person = await self.s.directory.person(event.actor, event.actor_profile)
         prefix = self.s.capabilities(event.workspace.platform).command_prefix
-        match event.action_id:
-            case "home:kudos":
-                return Reply(
-                    message=Message(
-                        text=rich(
-                            f"Thank someone with {prefix}kudos @person what for #value — or "
-                            "react to their message with 👏 (Slack) or use “Give kudos” on it "
-                            "(Teams)."
+
+        async def act(work: Work) -> Reply | None:
+            person = await work.person(event.actor, event.actor_profile)
+            match event.action_id:
+                case "home:kudos":
+                    return Reply(
+                        message=Message(
+                            text=rich(
+                                f"Thank someone with {prefix}kudos @person what for #value — or "
+                                "react to their message with 👏 (Slack) or use “Give kudos” on "
+                                "it (Teams)."
+                            )
                         )
                     )
-                )
-            case "home:leaderboard":
-                return Reply(
-                    message=await self.leaderboards.board(person, "received", "month", "", None)
-                )
-            case "home:profile":
-                return Reply(message=await self.content(person))
-        return None
+                case "home:leaderboard":
+                    return Reply(
+                        message=await self.leaderboards.board(
+                            work, person, "received", "month", "", None
+                        )
+                    )
+                case "home:profile":
+                    return Reply(message=await self.content_in(work, person))
+            return None
+
+        return await self.s.run(event, act)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from bot import calendar
 from bot.args import split_args
 from bot.directory import Person
 from bot.errors import UsageError
 from bot.events import CommandInvoked
 from bot.messages import Card, Message, Name, Reply, Rich, Section, Strong, rich
-from bot.recognition.service import Recognition, period_start
+from bot.recognition.service import Recognition
 from bot.services import Services
 from bot.text import values_in
+from bot.work import Work
 from store import recognition as rec_store
 
 USAGE = "[received|given] [week|month|quarter|all] [#value] [team NAME]"
@@ -29,38 +31,39 @@ class Leaderboards:
 
     async def command(self, event: CommandInvoked, args: str) -> Reply:
         column, period, value, team = parse(args)
-        viewer = await self.s.directory.person(event.actor, event.actor_profile)
-        return Reply(message=await self.board(viewer, column, period, value, team))
+
+        async def read(work: Work) -> Reply:
+            viewer = await work.person(event.actor, event.actor_profile)
+            return Reply(message=await self.board(work, viewer, column, period, value, team))
+
+        return await self.s.run(event, read)
 
     async def board(
-        self, viewer: Person, column: str, period: str, value: str, team: str | None
+        self, work: Work, viewer: Person, column: str, period: str, value: str, team: str | None
     ) -> Message:
-        workspace = viewer.ref.workspace
-        ws_id = await self.s.directory.workspace_id(workspace)
-        now = self.s.clock.now()
-        async with self.s.db.transaction() as session:
-            tz = await self.recognition.timezone(session, ws_id)
-            start = period_start(period, now, tz)
-            top = await rec_store.leaderboard(
-                session,
-                workspace_id=ws_id,
-                period=period,
-                start=start,
-                value=value,
-                column=column,
-                team=team,
-            )
-            mine = await rec_store.standing_of(
-                session,
-                workspace_id=ws_id,
-                member_id=viewer.member_id,
-                period=period,
-                start=start,
-                value=value,
-                column=column,
-                team=team,
-            )
-            prefs = await rec_store.preferences(session, viewer.member_id)
+        """The board `viewer` sees, read inside the caller's unit of work."""
+        session, ws_id, workspace = work.session, work.ws_id, work.workspace
+        start = calendar.period_start(period, work.now, await work.timezone())
+        top = await rec_store.leaderboard(
+            session,
+            workspace_id=ws_id,
+            period=period,
+            start=start,
+            value=value,
+            column=column,
+            team=team,
+        )
+        mine = await rec_store.standing_of(
+            session,
+            workspace_id=ws_id,
+            member_id=viewer.member_id,
+            period=period,
+            start=start,
+            value=value,
+            column=column,
+            team=team,
+        )
+        prefs = await rec_store.preferences(session, viewer.member_id)
         title = f"Kudos {column} {PERIOD_WORDS[period]}"
         if value:
             title += f" for #{value}"

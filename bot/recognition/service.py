@@ -7,22 +7,22 @@ with the events, and a replayed event (deduplicated before it gets here) changes
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import calendar
 from bot.directory import Person
-from bot.ids import ConversationRef, WorkspaceRef
+from bot.ids import ConversationRef
+from bot.kudos.events import KudosChanged
 from bot.messages import Message, Name, Outbound, Rich, Strong, ToConversation, ToUser, rich
-from bot.services import KudosChange, Services
+from bot.recognition.events import RecognitionChanged
+from bot.services import Services
+from bot.work import Work
 from store import badges as badge_store
 from store import recognition as rec_store
-from store import workspaces as ws_store
 from store.models import Badge, BadgeAward
-
-ChangeListener = Callable[[AsyncSession, WorkspaceRef, int, list[Person], str], Awaitable[None]]
 
 # The counters rules can use, with how people read them.
 COUNTERS: dict[str, str] = {
@@ -34,23 +34,6 @@ COUNTERS: dict[str, str] = {
     "trainings_completed": "trainings completed",
 }
 _LAST_GIVE_WEEK = "last_give_week"  # bookkeeping for the streak, not a rule counter
-EPOCH = date(1970, 1, 1)
-PERIODS = ("week", "month", "quarter", "all")
-
-
-def period_starts(when: datetime, tz: ZoneInfo) -> list[tuple[str, date]]:
-    """The week (from Monday), month, quarter and all-time buckets `when` falls in."""
-    day = when.astimezone(tz).date()
-    return [
-        ("week", day - timedelta(days=day.weekday())),
-        ("month", day.replace(day=1)),
-        ("quarter", day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)),
-        ("all", EPOCH),
-    ]
-
-
-def period_start(period: str, now: datetime, tz: ZoneInfo) -> date:
-    return dict(period_starts(now, tz))[period]
 
 
 # A new workspace starts with these; curators can edit or retire them.
@@ -88,18 +71,6 @@ class Recognition:
     def __init__(self, services: Services) -> None:
         self.s = services
         self._seeded: set[int] = set()
-        # Called, in the same transaction, with the people whose recognition just changed
-        # (the home view refreshes itself this way).
-        self.after_change: list[ChangeListener] = []
-        services.kudos_listeners.append(self.on_kudos)
-
-    async def timezone(self, session: AsyncSession, ws_id: int) -> ZoneInfo:
-        settings = await ws_store.get_settings(session, ws_id)
-        name = settings.timezone if settings and settings.timezone else None
-        try:
-            return ZoneInfo(name or self.s.settings.default_timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            return ZoneInfo(self.s.settings.default_timezone)
 
     async def ensure_defaults(self, session: AsyncSession, ws_id: int) -> None:
         """Seeds the default badges once per workspace; existing ones (edited, retired) stay."""
@@ -131,10 +102,11 @@ class Recognition:
 
     # ----- kudos ----------------------------------------------------------------------
 
-    async def on_kudos(self, session: AsyncSession, change: KudosChange) -> None:
-        ws_id = change.workspace_id
+    async def on_kudos(self, work: Work, change: KudosChanged) -> None:
+        """A follow-up of every kudos counted or taken back, in its transaction."""
+        session, ws_id = work.session, change.workspace_id
         await self.ensure_defaults(session, ws_id)
-        periods = period_starts(change.given_at, await self.timezone(session, ws_id))
+        periods = calendar.period_starts(change.given_at, await work.timezone())
         giver, recipient = change.giver, change.recipient
         await rec_store.add_to_totals(
             session,
@@ -161,14 +133,8 @@ class Recognition:
                 giver_counters.add("people_thanked")
             if await self._extend_streak(session, giver, change.given_at):
                 giver_counters.add("give_streak_weeks")
-        await self.evaluate(
-            session,
-            change.workspace,
-            ws_id,
-            {recipient: {"kudos_received"}, giver: giver_counters},
-            change.event_id,
-        )
-        await self._changed(session, change.workspace, ws_id, [giver, recipient], change.event_id)
+        await self.evaluate(work, {recipient: {"kudos_received"}, giver: giver_counters})
+        work.emit(RecognitionChanged(people=(giver, recipient), because=change.event_id))
 
     async def _extend_streak(self, session: AsyncSession, giver: Person, when: datetime) -> bool:
         """Counts consecutive weeks (in the giver's time zone) with at least one kudos given."""
@@ -183,34 +149,22 @@ class Recognition:
         await rec_store.set_counter(session, giver.member_id, _LAST_GIVE_WEEK, week)
         return True
 
-    async def bump(
-        self,
-        session: AsyncSession,
-        workspace: WorkspaceRef,
-        person: Person,
-        counter: str,
-        delta: int,
-        event_id: str,
-    ) -> None:
-        """For other capabilities (answered questions, finished trainings)."""
+    async def bump(self, work: Work, person: Person, counter: str, delta: int) -> None:
+        """For other capabilities (answered questions, finished trainings), in their unit of
+        work."""
         if counter not in COUNTERS:
             raise ValueError(f"unknown counter {counter!r}")
-        ws_id = await self.s.directory.workspace_id(workspace)
-        await self.ensure_defaults(session, ws_id)
-        await rec_store.bump_counter(session, person.member_id, counter, delta)
-        await self.evaluate(session, workspace, ws_id, {person: {counter}}, event_id)
+        await self.ensure_defaults(work.session, work.ws_id)
+        await rec_store.bump_counter(work.session, person.member_id, counter, delta)
+        await self.evaluate(work, {person: {counter}})
 
     # ----- rules ----------------------------------------------------------------------
 
     async def evaluate(
-        self,
-        session: AsyncSession,
-        workspace: WorkspaceRef,
-        ws_id: int,
-        changed: Mapping[Person, set[str]],
-        event_id: str,
+        self, work: Work, changed: Mapping[Person, set[str]]
     ) -> list[tuple[Person, Badge, BadgeAward]]:
         """Awards what the changed counters now earn. Idempotent: an award key per level."""
+        session, ws_id = work.session, work.ws_id
         counters = set().union(*changed.values()) if changed else set()
         rules = await badge_store.rules_for(session, ws_id, counters)
         awarded = []
@@ -223,7 +177,7 @@ class Recognition:
                     session, ws_id, badge, rule.threshold, rule.counter, person, value
                 ):
                     awarded.append((person, badge, award))
-                    await self.announce(session, workspace, ws_id, person, badge, award)
+                    await self.announce(work, person, badge, award)
         return awarded
 
     async def _award_by_rule(
@@ -271,9 +225,10 @@ class Recognition:
         return out
 
     async def apply_rule_retroactively(
-        self, session: AsyncSession, workspace: WorkspaceRef, ws_id: int, badge: Badge
+        self, work: Work, badge: Badge
     ) -> tuple[list[str], list[str]]:
         """After a rule is created or changed: (everyone who qualifies, who was awarded now)."""
+        session, workspace, ws_id = work.session, work.workspace, work.ws_id
         rule = await badge_store.get_rule(session, badge.id)
         if rule is None or badge.retired_at is not None:
             return [], []
@@ -287,55 +242,31 @@ class Recognition:
                 session, ws_id, badge, rule.threshold, rule.counter, person, value
             )
             for award in new:
-                await self.announce(session, workspace, ws_id, person, badge, award)
+                await self.announce(work, person, badge, award)
             if new:
                 awarded.append(person.name)
         return qualified, awarded
 
-    async def _changed(
-        self,
-        session: AsyncSession,
-        workspace: WorkspaceRef,
-        ws_id: int,
-        people: list[Person],
-        event_id: str,
-    ) -> None:
-        for listener in self.after_change:
-            await listener(session, workspace, ws_id, people, event_id)
-
     # ----- telling people -------------------------------------------------------------
 
-    async def announce(
-        self,
-        session: AsyncSession,
-        workspace: WorkspaceRef,
-        ws_id: int,
-        person: Person,
-        badge: Badge,
-        award: BadgeAward,
-    ) -> None:
+    async def announce(self, work: Work, person: Person, badge: Badge, award: BadgeAward) -> None:
         """A DM to the person with the citation; a post in the recognition channel unless they
         opted out of announcements."""
-        await self._changed(session, workspace, ws_id, [person], f"award:{award.id}")
+        session, workspace = work.session, work.workspace
+        work.emit(RecognitionChanged(people=(person,), because=f"award:{award.id}"))
         dm = rich(f"🏅 You earned the {badge.emoji} ", *_badge_name(badge), " badge: ")
         dm += rich(award.citation)
-        await self.s.delivery.send(
-            session,
-            workspace,
-            ws_id,
+        await work.send(
             f"award:{award.id}:dm",
             Outbound(target=ToUser(user=person.ref), message=Message(text=dm)),
         )
-        settings = await ws_store.get_settings(session, ws_id)
+        settings = await work.settings()
         channel = settings.recognition_channel if settings else None
         prefs = await rec_store.preferences(session, person.member_id)
         if channel and not (prefs and prefs.announce_opt_out):
             post = rich("🏅 ", Name(user=person.ref, name=person.name), f" earned {badge.emoji} ")
             post += _badge_name(badge) + rich(": ", award.citation)
-            await self.s.delivery.send(
-                session,
-                workspace,
-                ws_id,
+            await work.send(
                 f"award:{award.id}:announce",
                 Outbound(
                     target=ToConversation(conversation=ConversationRef(workspace, channel)),

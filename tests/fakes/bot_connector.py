@@ -12,17 +12,16 @@ requests come from ``requests`` in a worker thread, JSON bodies in camelCase, an
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 import json
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 from urllib.parse import unquote
 
 from aiohttp import web
+
+from tests.fakes.server import FakeServer
 
 __all__ = ["ACTIVITY_KINDS", "ConnectorCall", "FakeBotConnector"]
 
@@ -86,66 +85,27 @@ class _Failure:
     remaining: int
 
 
-class FakeBotConnector:
+class FakeBotConnector(FakeServer[ConnectorCall]):
     """Fake Bot Connector service: ``async with FakeBotConnector() as connector: ...``."""
 
     def __init__(self, *, host: str = "127.0.0.1", path_prefix: str = "") -> None:
-        self.host = host
+        super().__init__(host=host)
         self.path_prefix = path_prefix.strip("/")
-        self.calls: list[ConnectorCall] = []
         # member id -> (member JSON, conversation ids it belongs to; None = every conversation)
         self.members: dict[str, JsonDict] = {}
         self._member_scope: dict[str, set[str] | None] = {}
         self._failures: list[_Failure] = []
         self._ids = itertools.count(1)
         self._convs = itertools.count(1)
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
-        self._new_call: asyncio.Event | None = None
-        self.app = web.Application()
         self.app.router.add_route("*", "/{tail:.*}", self._handle)
 
-    # ------------------------------------------------------------------ lifecycle
-
-    async def start(self) -> None:
-        if self._runner is not None:
-            return
-        self._new_call = asyncio.Event()
-        runner = web.AppRunner(self.app, shutdown_timeout=1.0, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, 0)
-        await site.start()
-        self._port = int(runner.addresses[0][1])
-        self._runner = runner
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("FakeBotConnector is not started")
-        return self._port
+    # ------------------------------------------------------------------ addresses
 
     @property
     def url(self) -> str:
         """The ``serviceUrl`` to put on inbound activities, always ending in ``/``."""
         prefix = f"{self.path_prefix}/" if self.path_prefix else ""
-        return f"http://{self.host}:{self.port}/{prefix}"
+        return f"{self.root_url}{prefix}"
 
     # ------------------------------------------------------------------ registry & control
 
@@ -236,45 +196,22 @@ class FakeBotConnector:
                 return False
             return predicate is None or predicate(call)
 
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            found = [c for c in self.calls if matches(c)]
-            if len(found) >= count:
-                return found
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise AssertionError(
-                    f"timed out after {timeout}s waiting for {count} connector call(s) of kinds "
-                    f"{kinds}{' matching predicate' if predicate else ''}; got {len(found)}.\n"
-                    f"Recorded calls ({len(self.calls)}):\n{self.describe_calls()}"
-                )
-            event = self._new_call
-            if event is None:
-                await asyncio.sleep(min(remaining, 0.01))
-                continue
-            event.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), remaining)
+        return await self._wait_until(
+            matches,
+            count,
+            timeout,
+            f"{count} connector call(s) of kinds {kinds}"
+            f"{' matching predicate' if predicate else ''}",
+        )
 
-    def describe_calls(self) -> str:
-        if not self.calls:
-            return "  (none)"
-        lines = []
-        for i, c in enumerate(self.calls, 1):
-            body = json.dumps(c.body)[:300] if c.body is not None else ""
-            lines.append(f"  {i}. [{c.kind}] {c.verb} {c.path} -> {c.status} {body}")
-        return "\n".join(lines)
+    def _describe_call(self, call: ConnectorCall) -> str:
+        body = json.dumps(call.body)[:300] if call.body is not None else ""
+        return f"[{call.kind}] {call.verb} {call.path} -> {call.status} {body}"
 
     # ------------------------------------------------------------------ internals
 
     def _next_activity_id(self) -> str:
         return str(1_700_000_000_000 + next(self._ids))
-
-    def _record(self, call: ConnectorCall) -> None:
-        self.calls.append(call)
-        if self._new_call is not None:
-            self._new_call.set()
 
     def _take_failure(self, kind: str) -> _Failure | None:
         for failure in self._failures:

@@ -17,16 +17,15 @@ Wire facts this fake accounts for (slack_sdk 3.47):
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.server import FakeServer
 
 __all__ = ["FakeSlackApi", "SlackCall"]
 
@@ -73,7 +72,7 @@ def _maybe_json(value: Any) -> Any:
     return value
 
 
-class FakeSlackApi:
+class FakeSlackApi(FakeServer[SlackCall]):
     """Fake Slack Web API: ``async with FakeSlackApi() as slack: ...``."""
 
     def __init__(
@@ -87,67 +86,23 @@ class FakeSlackApi:
         bot_name: str = "allybot",
         host: str = "127.0.0.1",
     ) -> None:
+        super().__init__(host=host)
         self.token = token
         self.team_id = team_id
         self.team = team
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         self.bot_name = bot_name
-        self.host = host
-        self.calls: list[SlackCall] = []
         self.users: dict[str, JsonDict] = {}
         self._failures: dict[str, list[_Failure]] = {}
         self._ts_counter = itertools.count(1)
         self._id_counter = itertools.count(1)
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
-        self._new_call: asyncio.Event | None = None
-        self.app = web.Application()
         self.app.router.add_route("*", "/api/{method}", self._handle_api)
         self.app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
         self.app.router.add_post("/response/{key}", self._handle_response_url)
         self._register_bot_user()
 
-    # ------------------------------------------------------------------ lifecycle
-
-    async def start(self) -> None:
-        if self._runner is not None:
-            return
-        self._new_call = asyncio.Event()
-        runner = web.AppRunner(self.app, shutdown_timeout=1.0, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, 0)
-        await site.start()
-        self._port = int(runner.addresses[0][1])
-        self._runner = runner
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("FakeSlackApi is not started")
-        return self._port
-
-    @property
-    def root_url(self) -> str:
-        """``http://127.0.0.1:PORT/``"""
-        return f"http://{self.host}:{self.port}/"
+    # ------------------------------------------------------------------ addresses
 
     @property
     def url(self) -> str:
@@ -241,36 +196,15 @@ class FakeSlackApi:
     ) -> list[SlackCall]:
         """Wait until at least ``count`` calls of ``method`` (matching ``predicate``) arrived and
         return all matching calls; raise AssertionError listing every recorded call on timeout."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            matches = [
-                c for c in self.calls if c.method == method and (predicate is None or predicate(c))
-            ]
-            if len(matches) >= count:
-                return matches
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise AssertionError(
-                    f"timed out after {timeout}s waiting for {count} call(s) to {method!r}"
-                    f"{' matching predicate' if predicate else ''}; got {len(matches)}.\n"
-                    f"Recorded calls ({len(self.calls)}):\n{self.describe_calls()}"
-                )
-            event = self._new_call
-            if event is None:
-                await asyncio.sleep(min(remaining, 0.01))
-                continue
-            event.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), remaining)
-
-    def describe_calls(self) -> str:
-        if not self.calls:
-            return "  (none)"
-        return "\n".join(
-            f"  {i}. {c.http_verb} {c.method} -> {c.status} {c.response} args={c.args}"
-            for i, c in enumerate(self.calls, 1)
+        return await self._wait_until(
+            lambda c: c.method == method and (predicate is None or predicate(c)),
+            count,
+            timeout,
+            f"{count} call(s) to {method!r}{' matching predicate' if predicate else ''}",
         )
+
+    def _describe_call(self, call: SlackCall) -> str:
+        return f"{call.http_verb} {call.method} -> {call.status} {call.response} args={call.args}"
 
     # ------------------------------------------------------------------ helpers
 
@@ -283,11 +217,6 @@ class FakeSlackApi:
 
     def _next_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._id_counter):08d}"
-
-    def _record(self, call: SlackCall) -> None:
-        self.calls.append(call)
-        if self._new_call is not None:
-            self._new_call.set()
 
     @staticmethod
     def _json(

@@ -1,0 +1,98 @@
+"""The composition root: settings -> store -> kernel services -> capabilities, in dependency
+order. `allybot serve`, the console and the tests all build the bot here.
+
+Adding a capability is one package under bot/ with its `capability.py`, and one line below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot import workspace
+from bot.capability import Capability, check
+from bot.clock import Clock, SystemClock
+from bot.commands import Subcommand
+from bot.core import Allybot
+from bot.delivery import Delivery
+from bot.directory import Directory
+from bot.feedback import capability as feedback
+from bot.kudos import capability as kudos
+from bot.ports import ChatPort
+from bot.recognition import capability as recognition
+from bot.roles import Roles
+from bot.scheduler import Scheduler
+from bot.services import Services
+from bot.settings import Settings
+from bot.work import UnitOfWork
+from store import Database
+from store import migrate as _migrate
+
+__all__ = ["Database", "bootstrap", "open_database", "schema_revision", "upgrade_schema"]
+
+
+async def upgrade_schema(settings: Settings) -> str | None:
+    """Applies the migrations; returns the revision the database is at."""
+    await _migrate.upgrade(settings.db_url)
+    return await _migrate.current(settings.db_url)
+
+
+async def schema_revision(settings: Settings) -> str | None:
+    return await _migrate.current(settings.db_url)
+
+
+async def open_database(settings: Settings, *, migrate: bool = True) -> Database:
+    """The configured store, migrated first unless ALLYBOT_AUTO_MIGRATE is off."""
+    if migrate and settings.auto_migrate:
+        await _migrate.upgrade(settings.db_url)
+    return Database(settings.db_url)
+
+
+def bootstrap(
+    settings: Settings,
+    db: Database | None = None,
+    ports: Mapping[str, ChatPort] | None = None,
+    clock: Clock | None = None,
+) -> Allybot:
+    clock = clock or SystemClock()
+    db = db or Database(settings.db_url)
+    live_ports: dict[str, ChatPort] = dict(ports or {})
+    scheduler = Scheduler(db, clock)
+    directory = Directory(db, clock, live_ports, settings.default_timezone)
+    delivery = Delivery(db, clock, scheduler, live_ports)
+    uow = UnitOfWork(db, clock, directory, delivery, scheduler, settings.default_timezone)
+    services = Services(settings, db, clock, live_ports, directory, scheduler, delivery, uow)
+    roles = Roles(services)
+
+    # The capabilities, each after the ones it builds on (their order is also help's order).
+    workspace_cap, config = workspace.build(services, roles)
+    kudos_cap, kudos_service = kudos.build(services)
+    capabilities = [
+        kudos_cap,
+        workspace_cap,
+        recognition.build(services, roles, kudos_service)[0],
+        feedback.build(services, roles)[0],
+    ]
+
+    config.settings = [s for cap in capabilities for s in cap.settings]
+    workspace_cap.commands.append(
+        Subcommand(
+            "config",
+            config.usage(),
+            "Workspace settings (admins only).",
+            workspace.CONFIG_EXAMPLES,
+            config.command,
+        )
+    )
+    return assemble(services, capabilities)
+
+
+def assemble(services: Services, capabilities: list[Capability]) -> Allybot:
+    """Checks the declarations and wires them into the kernel: job kinds on the scheduler,
+    follow-up subscriptions on the unit of work, everything else on the dispatcher."""
+    check(capabilities)
+    for cap in capabilities:
+        for kind, handler in cap.jobs.items():
+            services.scheduler.register(kind, handler)
+        for event_type, follow_up in cap.follow_ups:
+            services.uow.subscribe(event_type, follow_up)
+    return Allybot(services, capabilities)

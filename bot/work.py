@@ -1,0 +1,270 @@
+"""The unit of work: one transaction that applies one event, with everything it needs.
+
+Capabilities used to write the same steps by hand (look up the workspace, open a transaction,
+claim the event under their own key, turn a duplicate into "Already done.", send, wake the
+scheduler). `UnitOfWork.run` does them once, here:
+
+- the workspace and the people involved are resolved once per event (from a cache when fresh);
+- `Work.claim()` deduplicates the event under one scheme, owned by the kernel;
+- messages are queued with `Work.send`, in the same transaction as the effect;
+- follow-up events (`Work.emit`, e.g. a kudos counted) are handled by their subscribers inside
+  the same transaction, so counters and awards never disagree with what caused them;
+- a deadlock or serialization failure (PostgreSQL 40P01/40001) re-runs the whole unit, claim
+  included, a bounded number of times;
+- the scheduler is woken once, after the commit, when anything was queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import calendar
+from bot.errors import UserError
+from bot.events import Profile
+from bot.ids import UserRef, WorkspaceRef
+from bot.messages import Edit, Message, Outbound
+from bot.ports import UserInfo
+from store import ConflictError, Database, DuplicateError, is_conflict, is_duplicate
+from store import events as event_store
+from store import workspaces as ws_store
+from store.models import WorkspaceSettings
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.delivery import Delivery
+    from bot.directory import Directory, Person
+    from bot.scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MAX_TRIES = 5
+FollowUp = Callable[["Work", Any], Awaitable[None]]
+
+
+class AlreadyDone(UserError):
+    """The event (or the natural key it writes) was applied before: a retry or a double click."""
+
+    def __init__(self, message: str = "Already done.") -> None:
+        super().__init__(message)
+
+
+class Work:
+    """What a capability gets while applying one event; valid only inside `UnitOfWork.run`."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        session: AsyncSession,
+        workspace: WorkspaceRef,
+        ws_id: int,
+        now: datetime,
+        event_id: str | None,
+        prepared: Mapping[UserRef, UserInfo],
+        hints: Mapping[UserRef, Profile],
+    ) -> None:
+        self.session = session
+        self.workspace = workspace
+        self.ws_id = ws_id
+        self.now = now
+        self.event_id = event_id
+        self._uow = uow
+        self._prepared = prepared
+        self._hints = hints
+        self._claimed = False
+        self._settings: WorkspaceSettings | None = None
+        self._settings_read = False
+        self.resolved: dict[UserRef, tuple[Person, datetime | None]] = {}
+        self.follow_ups: list[object] = []
+        self.queued = False
+        # Reads a capability makes more than once while applying one event (e.g. which kudos
+        # a bot post announced, asked by the reaction's recipients and by its reason).
+        self.memo: dict[object, object] = {}
+
+    # ----- the event --------------------------------------------------------------------
+
+    async def claim(self, kind: str) -> bool:
+        """Records the event as applied; False when it was before (a platform retry).
+
+        Listeners claim only when they act, so an event nobody acts on writes nothing; the
+        first claim in a unit of work writes, later ones in the same unit agree with it.
+        """
+        if self.event_id is None:
+            raise RuntimeError("this unit of work was started without an event id")
+        if self._claimed:
+            return True
+        self._claimed = await event_store.claim_event(
+            self.session, self.ws_id, self.event_id, kind, self.now
+        )
+        return self._claimed
+
+    def emit(self, event: object) -> None:
+        """A follow-up event for the capabilities that subscribe to its type (same transaction)."""
+        self.follow_ups.append(event)
+
+    # ----- people and settings ----------------------------------------------------------
+
+    async def person(self, user: UserRef, hint: Profile | None = None) -> Person:
+        return (await self.people([user], {user: hint} if hint else None))[user]
+
+    async def people(
+        self, users: Iterable[UserRef], hints: Mapping[UserRef, Profile] | None = None
+    ) -> dict[UserRef, Person]:
+        return await self._uow.directory.resolve(self, users, {**self._hints, **(hints or {})})
+
+    def prepared(self, user: UserRef) -> UserInfo | None:
+        return self._prepared.get(user)
+
+    async def settings(self) -> WorkspaceSettings | None:
+        """The workspace's settings row, read once per unit of work."""
+        if not self._settings_read:
+            self._settings = await ws_store.get_settings(self.session, self.ws_id)
+            self._settings_read = True
+        return self._settings
+
+    def settings_changed(self) -> None:
+        """After writing settings: the next `settings()` reads them again."""
+        self._settings_read = False
+
+    async def timezone(self) -> ZoneInfo:
+        """The workspace's zone (leaderboard periods, digests), or the configured default."""
+        settings = await self.settings()
+        return calendar.zone(settings.timezone if settings else None, self._uow.default_tz)
+
+    # ----- what it sends and schedules --------------------------------------------------
+
+    async def send(self, key: str, item: Outbound | Edit) -> None:
+        """Queues a message under `key`; a second send under the same key is a no-op."""
+        await self._uow.delivery.send(self.session, self.workspace, self.ws_id, key, item)
+        self.queued = True
+
+    async def edit(self, key: str, message: Message, *, because: str) -> None:
+        """Rewrites the message sent under `key`, once per `because` (what caused the edit)."""
+        await self.send(f"{key}:edit:{because}", Edit(key=key, message=message))
+
+    async def was_queued(self, key: str) -> bool:
+        """Whether a message was ever queued under `key` (sent or still waiting)."""
+        return await self._uow.delivery.was_queued(self.session, self.ws_id, key)
+
+    async def enqueue(
+        self, kind: str, key: str, payload: str, due_at: datetime | None = None
+    ) -> bool:
+        added = await self._uow.scheduler.enqueue(
+            self.session,
+            workspace_id=self.ws_id,
+            kind=kind,
+            key=key,
+            payload=payload,
+            due_at=due_at,
+        )
+        self.queued = self.queued or added
+        return added
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        directory: Directory,
+        delivery: Delivery,
+        scheduler: Scheduler,
+        default_tz: str,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.directory = directory
+        self.delivery = delivery
+        self.scheduler = scheduler
+        self.default_tz = default_tz
+        self._follow_ups: dict[type, list[FollowUp]] = {}
+        self.transactions = 0  # counted for tests and benchmarks
+
+    def subscribe(self, event_type: type, handler: FollowUp) -> None:
+        self._follow_ups.setdefault(event_type, []).append(handler)
+
+    async def run(
+        self,
+        workspace: WorkspaceRef,
+        fn: Callable[[Work], Awaitable[T]],
+        *,
+        event_id: str | None = None,
+        people: Iterable[UserRef] = (),
+        hints: Mapping[UserRef, Profile] | None = None,
+    ) -> T:
+        """Runs `fn` in one transaction and commits; see the module docstring.
+
+        `people` are resolved before the transaction: a profile never seen or gone stale is
+        looked up from the platform outside it, so a slow platform never holds a write lock.
+        A duplicate key surfaces as AlreadyDone.
+        """
+        hints = dict(hints or {})
+        ws_id = await self.directory.workspace_id(workspace)
+        prepared = await self.directory.prepare(list(people), hints)
+        work: Work | None = None
+        try:
+            for attempt in range(1, MAX_TRIES + 1):
+                try:
+                    self.transactions += 1
+                    async with self.db.transaction() as session:
+                        work = Work(
+                            self,
+                            session,
+                            workspace,
+                            ws_id,
+                            self.clock.now(),
+                            event_id,
+                            prepared,
+                            hints,
+                        )
+                        if prepared or hints:
+                            # Profile writes first, in one order (rows lock in it).
+                            await work.people([*prepared, *hints])
+                        result = await fn(work)
+                        await self._handle_follow_ups(work)
+                    self.directory.remember(work.resolved)
+                    return result
+                except ConflictError:
+                    if attempt == MAX_TRIES:
+                        raise
+                    log.info("transaction conflict (attempt %d); running it again", attempt)
+                    await asyncio.sleep(random.uniform(0.005, 0.05) * attempt)
+                except DuplicateError:
+                    raise AlreadyDone() from None
+            raise AssertionError("unreachable")
+        finally:
+            if work is not None and work.queued:
+                self.scheduler.wake()
+
+    async def _handle_follow_ups(self, work: Work) -> None:
+        while work.follow_ups:
+            event = work.follow_ups.pop(0)
+            for handler in self._follow_ups.get(type(event), ()):
+                await handler(work, event)
+
+    async def isolated(self, work: Work, name: str, fn: Callable[[], Awaitable[None]]) -> None:
+        """Runs one listener in a savepoint: its failure is logged and undone, and the others
+        still see the event. A conflict still re-runs the whole unit."""
+        claimed = work._claimed
+        try:
+            async with work.session.begin_nested():
+                await fn()
+        except Exception as exc:
+            work._claimed = claimed  # a claim made inside the savepoint was undone with it
+            work.memo.clear()
+            if is_conflict(exc):
+                raise ConflictError(str(exc)) from exc
+            if is_duplicate(exc):
+                log.info("%s: event %s was applied before", name, work.event_id)
+                return
+            log.exception(
+                "%s failed on event %s; the other listeners still ran", name, work.event_id
+            )
