@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--script", type=Path, help="replay a script and print the transcript")
     console.add_argument("--as", dest="as_user", default=None, help="start as this person")
     console.add_argument("--no-migrate", action="store_true", help="don't apply migrations first")
+    sub.add_parser("status", help="the inbox's depth and oldest event, and the jobs by status")
     db = sub.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "current"])
     manifest = sub.add_parser("manifest", help="app manifests")
@@ -84,6 +85,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if command == "db":
             return asyncio.run(_db(settings, args.action))
+        if command == "status":
+            from bot.bootstrap import status_report
+
+            print(asyncio.run(status_report(settings)))
+            return 0
         if command == "serve":
             if not (settings.slack_configured or settings.teams_configured):
                 print(

@@ -49,11 +49,17 @@ async def _healthz(request: web.Request) -> web.Response:
 
 
 async def _worker(app: web.Application) -> AsyncIterator[None]:
-    """Runs the jobs worker (deliveries, later reminders and nudges) beside the server."""
+    """Runs the inbox's workers (events acknowledged at the door) and the jobs worker
+    (deliveries, reminders) beside the server."""
+    core = app[CORE_KEY]
     stop = asyncio.Event()
-    task = asyncio.create_task(app[CORE_KEY].scheduler.run_forever(stop), name="jobs-worker")
+    tasks = [asyncio.create_task(core.scheduler.run_forever(stop), name="jobs-worker")]
+    if core.inbox is not None:
+        tasks.append(asyncio.create_task(core.inbox.run_forever(stop), name="inbox-workers"))
     yield
     stop.set()
-    app[CORE_KEY].scheduler.wake()
-    with contextlib.suppress(asyncio.CancelledError):
-        await asyncio.wait_for(task, timeout=10)
+    core.scheduler.wake()
+    if core.inbox is not None:
+        core.inbox.wake()
+    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=10)

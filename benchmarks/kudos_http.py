@@ -77,7 +77,7 @@ async def run(db_url: str, requests: int, concurrency: int) -> dict[str, float]:
             await asyncio.gather(*(client(http) for _ in range(concurrency)))
             acked = time.perf_counter() - began
         began = time.perf_counter()
-        delivered = await runtime.core.scheduler.run_due()
+        delivered = await runtime.core.run_due()
         drained = time.perf_counter() - began
         await runner.cleanup()
         await runtime.close()

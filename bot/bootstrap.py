@@ -6,7 +6,12 @@ Adding a capability is one package under bot/ with its `capability.py`, and one 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from datetime import timedelta
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from bot import workspace
 from bot.capability import Capability, check
@@ -25,9 +30,18 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.work import UnitOfWork
 from store import Database
+from store import inbox as inbox_store
+from store import jobs as job_store
 from store import migrate as _migrate
 
-__all__ = ["Database", "bootstrap", "open_database", "schema_revision", "upgrade_schema"]
+__all__ = [
+    "Database",
+    "bootstrap",
+    "open_database",
+    "schema_revision",
+    "status_report",
+    "upgrade_schema",
+]
 
 
 async def upgrade_schema(settings: Settings) -> str | None:
@@ -47,6 +61,39 @@ async def open_database(settings: Settings, *, migrate: bool = True) -> Database
     return Database(settings.db_url)
 
 
+async def status_report(settings: Settings, clock: Clock | None = None) -> str:
+    """What `allybot status` prints: the inbox's depth and oldest age, and the jobs by status."""
+    clock = clock or SystemClock()
+    url = make_url(settings.db_url)
+    if url.get_backend_name() == "sqlite" and url.database and not os.path.exists(url.database):  # noqa: ASYNC240 (one stat, at the CLI)
+        return (
+            f"There is no database at {url.database} yet: start the bot or run allybot db upgrade."
+        )
+    try:
+        revision = await _migrate.current(settings.db_url)
+    except OperationalError as exc:  # e.g. no database file, no server
+        return f"The database can't be opened ({exc.orig}); check DATABASE_URL or DATA_DIR."
+    if revision is None:
+        return "The database has no schema yet: run `allybot db upgrade` (or start the bot)."
+    db = Database(settings.db_url)
+    try:
+        async with db.transaction() as session:
+            depth = await inbox_store.depth(session)
+            jobs = await job_store.count_by_status(session)
+    finally:
+        await db.dispose()
+    age = (
+        "none" if depth.oldest is None else f"{(clock.now() - depth.oldest).total_seconds():.1f} s"
+    )
+    lines = [
+        f"Inbox: {depth.waiting} waiting (oldest: {age}), {depth.failed} failed.",
+        "Jobs: "
+        + (", ".join(f"{n} {status}" for status, n in sorted(jobs.items())) or "none")
+        + ".",
+    ]
+    return "\n".join(lines)
+
+
 def bootstrap(
     settings: Settings,
     db: Database | None = None,
@@ -56,7 +103,7 @@ def bootstrap(
     clock = clock or SystemClock()
     db = db or Database(settings.db_url)
     live_ports: dict[str, ChatPort] = dict(ports or {})
-    scheduler = Scheduler(db, clock)
+    scheduler = Scheduler(db, clock, platforms=live_ports)  # claims only what it can run
     directory = Directory(db, clock, live_ports, settings.default_timezone)
     delivery = Delivery(db, clock, scheduler, live_ports)
     uow = UnitOfWork(db, clock, directory, delivery, scheduler, settings.default_timezone)
@@ -83,7 +130,13 @@ def bootstrap(
             config.command,
         )
     )
-    return assemble(services, capabilities)
+    core = assemble(services, capabilities)
+    admins = workspace.Admins(services, roles)
+    scheduler.on_give_up = admins.job_gave_up
+    if core.inbox is not None:
+        core.inbox.on_backlog = admins.inbox_backlog
+        core.inbox.lease = timedelta(seconds=settings.inbox_lease_seconds)
+    return core
 
 
 def assemble(services: Services, capabilities: list[Capability]) -> Allybot:
@@ -92,7 +145,7 @@ def assemble(services: Services, capabilities: list[Capability]) -> Allybot:
     check(capabilities)
     for cap in capabilities:
         for kind, handler in cap.jobs.items():
-            services.scheduler.register(kind, handler)
+            services.scheduler.register_payload(kind, handler)
         for event_type, follow_up in cap.follow_ups:
             services.uow.subscribe(event_type, follow_up)
     return Allybot(services, capabilities)

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
+from bot import inbox
 from bot.capability import (
     ActionHandler,
     Capability,
@@ -41,8 +42,17 @@ Listener = Callable[[Work, Any], Awaitable[None]]
 
 
 class Allybot:
-    def __init__(self, services: Services, capabilities: Sequence[Capability]) -> None:
+    def __init__(
+        self, services: Services, capabilities: Sequence[Capability], *, use_inbox: bool = True
+    ) -> None:
         self.services = services
+        # SQLite has one writer at a time: more workers would only queue for it.
+        workers = 1 if services.db.is_sqlite else 4
+        self.inbox = (
+            inbox.Inbox(services.db, services.clock, self.apply, workers=workers)
+            if use_inbox
+            else None
+        )
         self.capabilities = list(capabilities)
         self.commands = Commands()
         self.actions: dict[str, ActionHandler] = {}
@@ -75,13 +85,38 @@ class Allybot:
 
     def add_port(self, port: ChatPort) -> None:
         self.ports[port.platform] = port
+        self.scheduler.serve_platforms(self.ports)  # its jobs can run here from now on
+        self.scheduler.wake()
 
     async def handle(self, event: Event) -> Reply | None:
-        """Applies the event; returns the private answer to show its actor, if any.
+        """Takes an event from an adapter; returns the private answer to show its actor, if any.
 
-        Everything else (DMs, posts) is committed as delivery jobs before this returns, so the
-        caller may acknowledge the platform as soon as it has the result.
+        Either way, the event is committed before this returns, so the caller may acknowledge
+        the platform as soon as it has the result. Events that need no answer (reactions, home
+        and join events, channel chatter someone listens to) go to the inbox and are applied
+        right after, exactly once; the others are applied now, their DMs and posts committed as
+        delivery jobs with their effect.
         """
+        if self.inbox is not None and self._deferrable(event):
+            if not self._listeners.get(type(event)) and not isinstance(event, MemberJoined):
+                return None  # nobody would act on it: nothing to keep
+            await self.inbox.accept(event)
+            return None
+        return await self.apply(event)
+
+    def _deferrable(self, event: Event) -> bool:
+        if isinstance(event, MessagePosted):
+            return not event.addressed_to_bot
+        return type(event).__name__ in inbox.KINDS
+
+    async def run_due(self) -> int:
+        """Applies the inbox's waiting events, then runs the jobs that are due (tests, the
+        console; `allybot serve` runs both continuously)."""
+        applied = await self.inbox.run_due() if self.inbox is not None else 0
+        return applied + await self.scheduler.run_due()
+
+    async def apply(self, event: Event) -> Reply | None:
+        """Applies the event now (the inbox's workers call this)."""
         try:
             match event:
                 case CommandInvoked():

@@ -18,6 +18,13 @@ class Capabilities:
     # The reactions people use to say thanks there when a workspace configured none (Slack
     # emoji names; Teams has a fixed set of reaction types).
     default_reactions: tuple[str, ...] = ()
+    # Pacing of sends per lane (one channel, group chat or DM; bot/pacing.py): at most
+    # `lane_burst` sends at once, then one per `lane_interval` seconds. 0 means unpaced.
+    lane_interval: float = 0.0
+    lane_burst: int = 1
+    # The same for all sends in one workspace or tenant together (Teams' per-tenant limit).
+    workspace_interval: float = 0.0
+    workspace_burst: int = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     microsoft_app_type: str = Field("MultiTenant", alias="MICROSOFT_APP_TYPE")
     teams_enabled: bool = Field(False, alias="TEAMS_ENABLED")
 
+    # How long an inbox event stays with a worker that may have died before another takes it.
+    inbox_lease_seconds: float = Field(30.0, alias="INBOX_LEASE_SECONDS", gt=0, le=3600)
     kudos_daily_allowance: int = Field(5, alias="KUDOS_DAILY_ALLOWANCE", ge=1, le=1000)
     kudos_reactions: Annotated[list[str], NoDecode] = Field(
         ["clap", "tada", "raised_hands"], alias="KUDOS_REACTIONS"

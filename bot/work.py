@@ -11,7 +11,9 @@ scheduler). `UnitOfWork.run` does them once, here:
   the same transaction, so counters and awards never disagree with what caused them;
 - a deadlock or serialization failure (PostgreSQL 40P01/40001) re-runs the whole unit, claim
   included, a bounded number of times;
-- the scheduler is woken once, after the commit, when anything was queued.
+- the scheduler is woken once, after the commit, when anything was queued;
+- reads that rarely change (a workspace's settings, its kudos emoji, its badge rules) are shared
+  by the process's units of work through `Work.cached` (see `SharedCache`).
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +33,7 @@ from bot import calendar
 from bot.errors import UserError
 from bot.events import Profile
 from bot.ids import UserRef, WorkspaceRef
+from bot.inbox import applying
 from bot.messages import Edit, Message, Outbound
 from bot.ports import UserInfo
 from store import ConflictError, Database, DuplicateError, is_conflict, is_duplicate
@@ -48,6 +52,60 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_TRIES = 5
 FollowUp = Callable[["Work", Any], Awaitable[None]]
+# How long a shared read may serve units of work before it is read again. A change made through
+# this process is seen by the next unit of work after its commit; this bounds how long a change
+# made through another replica can go unseen.
+CACHE_TTL = 10.0
+_MISSING = object()
+
+
+class SharedCache:
+    """Reads shared by the units of work of one process, keyed `(what, workspace id, ...)`.
+
+    A unit that changes what is cached says so (`Work.changed`, `Work.settings_changed`, or a
+    store function marking its session: store.workspaces.mark_changed); once it ends, committed
+    or not, the entries go, and a read begun before that is not kept (a generation counter), so
+    no entry outlives a change by more than the unit that made it. An entry is also read again
+    after `ttl` seconds, for changes made by other replicas.
+    """
+
+    def __init__(self, ttl: float = CACHE_TTL, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._entries: dict[Hashable, tuple[float, object]] = {}
+        self.generation = 0
+
+    def get(self, key: Hashable) -> object:
+        entry = self._entries.get(key)
+        if entry is None:
+            return _MISSING
+        if entry[0] < self._clock():
+            del self._entries[key]
+            return _MISSING
+        return entry[1]
+
+    def put(self, key: Hashable, value: object, generation: int) -> None:
+        """Keeps `value`, read when the generation was `generation`, unless anything was
+        invalidated since."""
+        if generation == self.generation:
+            self._entries[key] = (self._clock() + self.ttl, value)
+
+    def invalidate(self, changes: Iterable[tuple[str | None, int | None]]) -> None:
+        """Drops the entries of each (what, workspace id); None matches any."""
+        changes = list(changes)
+        if not changes:
+            return
+        self.generation += 1
+        for key in list(self._entries):
+            what, ws_id = _scope(key)
+            if any(c[0] in (None, what) and c[1] in (None, ws_id) for c in changes):
+                del self._entries[key]
+
+
+def _scope(key: Hashable) -> tuple[object, object]:
+    if isinstance(key, tuple) and len(key) >= 2:
+        return key[0], key[1]
+    return key, None
 
 
 class AlreadyDone(UserError):
@@ -82,6 +140,8 @@ class Work:
         self._claimed = False
         self._settings: WorkspaceSettings | None = None
         self._settings_read = False
+        self._changed: set[tuple[str | None, int | None]] = set()
+        self._on_commit: list[Callable[[], None]] = []
         self.resolved: dict[UserRef, tuple[Person, datetime | None]] = {}
         self.follow_ups: list[object] = []
         self.queued = False
@@ -124,15 +184,67 @@ class Work:
         return self._prepared.get(user)
 
     async def settings(self) -> WorkspaceSettings | None:
-        """The workspace's settings row, read once per unit of work."""
+        """The workspace's settings row (shared by the process's units of work, read again
+        after a change). Read-only: change settings through store.workspaces."""
         if not self._settings_read:
-            self._settings = await ws_store.get_settings(self.session, self.ws_id)
+            self._settings = await self.cached(("settings", self.ws_id), self._read_settings)
             self._settings_read = True
         return self._settings
 
+    async def _read_settings(self) -> WorkspaceSettings | None:
+        return ws_store.detached_settings(await ws_store.get_settings(self.session, self.ws_id))
+
     def settings_changed(self) -> None:
-        """After writing settings: the next `settings()` reads them again."""
+        """After writing settings: the next `settings()` reads them again, and every shared read
+        of this workspace is dropped once this unit of work ends."""
         self._settings_read = False
+        self.changed(None)
+
+    # ----- reads shared between units of work ---------------------------------------------
+
+    async def cached(self, key: tuple[Any, ...], load: Callable[[], Awaitable[T]]) -> T:
+        """`load()`, shared with the process's other units of work until it changes.
+
+        `key` starts with what is read and the workspace id it belongs to, e.g.
+        `("kudos_reactions", ws_id)`; whoever changes it calls `changed(what)` (or its store
+        function marks the session). The value must be immutable, or never mutated by readers.
+        Once this unit changed it, it reads its own (uncommitted) version and shares nothing.
+        """
+        if key in self.memo:
+            return cast(T, self.memo[key])
+        cache = self._uow.cache
+        if not self._touches(key):
+            hit = cache.get(key)
+            if hit is not _MISSING:
+                self.memo[key] = hit
+                return cast(T, hit)
+        generation = cache.generation
+        value = await load()
+        self.memo[key] = value
+        if not self._touches(key):
+            cache.put(key, value, generation)
+        return value
+
+    def changed(self, what: str | None, ws_id: int | None = -1) -> None:
+        """This unit of work changes `what` (None: everything) of a workspace (by default its
+        own; None: every workspace): its shared reads go when the unit ends."""
+        scope = (what, self.ws_id if ws_id == -1 else ws_id)
+        self._changed.add(scope)
+        for key in [k for k in self.memo if isinstance(k, tuple) and _covers(scope, k)]:
+            del self.memo[key]
+
+    def changes(self) -> set[tuple[str | None, int | None]]:
+        """What this unit of work changed: said with `changed`, or marked by the store."""
+        return self._changed | ws_store.changes(self.session)
+
+    def _touches(self, key: tuple[Any, ...]) -> bool:
+        return any(_covers(scope, key) for scope in self.changes())
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Runs `callback` once this unit of work has committed (not when it rolls back, nor
+        when the listener that registered it fails): for facts that are true only once
+        committed, e.g. remembering that a row exists."""
+        self._on_commit.append(callback)
 
     async def timezone(self) -> ZoneInfo:
         """The workspace's zone (leaderboard periods, digests), or the configured default."""
@@ -155,8 +267,15 @@ class Work:
         return await self._uow.delivery.was_queued(self.session, self.ws_id, key)
 
     async def enqueue(
-        self, kind: str, key: str, payload: str, due_at: datetime | None = None
+        self,
+        kind: str,
+        key: str,
+        payload: str,
+        due_at: datetime | None = None,
+        *,
+        platform: str | None = None,
     ) -> bool:
+        """A job for later; `platform`: only a replica running that platform's port takes it."""
         added = await self._uow.scheduler.enqueue(
             self.session,
             workspace_id=self.ws_id,
@@ -164,6 +283,7 @@ class Work:
             key=key,
             payload=payload,
             due_at=due_at,
+            platform=platform,
         )
         self.queued = self.queued or added
         return added
@@ -187,6 +307,7 @@ class UnitOfWork:
         self.default_tz = default_tz
         self._follow_ups: dict[type, list[FollowUp]] = {}
         self.transactions = 0  # counted for tests and benchmarks
+        self.cache = SharedCache()
 
     def subscribe(self, event_type: type, handler: FollowUp) -> None:
         self._follow_ups.setdefault(event_type, []).append(handler)
@@ -209,9 +330,11 @@ class UnitOfWork:
         hints = dict(hints or {})
         ws_id = await self.directory.workspace_id(workspace)
         prepared = await self.directory.prepare(list(people), hints)
+        inbox_row = applying.get()
         work: Work | None = None
         try:
             for attempt in range(1, MAX_TRIES + 1):
+                committed = False
                 try:
                     self.transactions += 1
                     async with self.db.transaction() as session:
@@ -230,19 +353,36 @@ class UnitOfWork:
                             await work.people([*prepared, *hints])
                         result = await fn(work)
                         await self._handle_follow_ups(work)
+                        if inbox_row is not None:  # "applied" commits with the effect
+                            await inbox_row.mark(session, work.now)
+                    committed = True
                     self.directory.remember(work.resolved)
                     return result
                 except ConflictError:
+                    if inbox_row is not None:
+                        inbox_row.marked = False  # rolled back with the rest
                     if attempt == MAX_TRIES:
                         raise
                     log.info("transaction conflict (attempt %d); running it again", attempt)
                     await asyncio.sleep(random.uniform(0.005, 0.05) * attempt)
                 except DuplicateError:
                     raise AlreadyDone() from None
+                finally:
+                    if work is not None:
+                        self._settle(work, committed)
             raise AssertionError("unreachable")
         finally:
             if work is not None and work.queued:
                 self.scheduler.wake()
+
+    def _settle(self, work: Work, committed: bool) -> None:
+        """After one attempt: drops the shared reads it changed (committed or not), then runs
+        its on-commit callbacks if it committed."""
+        self.cache.invalidate(work.changes())
+        callbacks, work._on_commit = work._on_commit, []
+        if committed:
+            for callback in callbacks:
+                callback()
 
     async def _handle_follow_ups(self, work: Work) -> None:
         while work.follow_ups:
@@ -253,13 +393,14 @@ class UnitOfWork:
     async def isolated(self, work: Work, name: str, fn: Callable[[], Awaitable[None]]) -> None:
         """Runs one listener in a savepoint: its failure is logged and undone, and the others
         still see the event. A conflict still re-runs the whole unit."""
-        claimed = work._claimed
+        claimed, callbacks = work._claimed, len(work._on_commit)
         try:
             async with work.session.begin_nested():
                 await fn()
         except Exception as exc:
             work._claimed = claimed  # a claim made inside the savepoint was undone with it
             work.memo.clear()
+            del work._on_commit[callbacks:]  # what they would remember was undone too
             if is_conflict(exc):
                 raise ConflictError(str(exc)) from exc
             if is_duplicate(exc):
@@ -268,3 +409,8 @@ class UnitOfWork:
             log.exception(
                 "%s failed on event %s; the other listeners still ran", name, work.event_id
             )
+
+
+def _covers(scope: tuple[str | None, int | None], key: tuple[Any, ...]) -> bool:
+    what, ws_id = _scope(key)
+    return scope[0] in (None, what) and scope[1] in (None, ws_id)

@@ -5,16 +5,23 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
 from bot.capability import Capability, Setting
 from bot.commands import Subcommand
 from bot.errors import UsageError
 from bot.events import CommandInvoked
-from bot.messages import Message, Reply, rich
+from bot.ids import Platform, UserRef, WorkspaceRef
+from bot.messages import Message, Outbound, Reply, ToUser, rich
 from bot.roles import CONFIGURE, EXAMPLES, MANAGE_ROLES, USAGE, Roles
+from bot.scheduler import JobContext
 from bot.services import Services
 from bot.text import CHANNEL
 from bot.work import Work
 from store import workspaces as ws_store
+
+log = logging.getLogger(__name__)
 
 
 def parse_channel(value: str, event: CommandInvoked) -> str | None:
@@ -60,6 +67,68 @@ class Config:
             return ("Saved. " if key else "") + " ".join(f"{line}." for line in shown)
 
         return Reply(message=Message(text=rich(await self.s.run(event, configure))))
+
+
+class Admins:
+    """Tells a workspace's admins about something only they can fix (a backlog, a job that
+    gave up), once per `key`: errbot's warn_admins, as durable DMs."""
+
+    def __init__(self, services: Services, roles: Roles) -> None:
+        self.s = services
+        self.roles = roles
+
+    async def tell(self, workspace: WorkspaceRef, key: str, text: str) -> int:
+        """DMs every admin; returns how many were told (0: nobody to tell, logged)."""
+
+        async def tell(work: Work) -> int:
+            admins = await self.roles.members_who_can(work, CONFIGURE)
+            for member in admins:
+                await work.send(
+                    f"admins:{key}:{member.id}",
+                    Outbound(
+                        target=ToUser(user=UserRef(workspace, member.external_id)),
+                        message=Message(text=rich(text)),
+                    ),
+                )
+            return len(admins)
+
+        told = await self.s.run_in(workspace, tell)
+        if not told:
+            log.error("no admin to tell in %s: %s", workspace, text)
+        return told
+
+    async def inbox_backlog(self, workspace: str, waiting: int, age: timedelta) -> None:
+        platform, _, external = workspace.partition(":")
+        try:
+            ref = WorkspaceRef(Platform(platform), external)
+        except ValueError:
+            return
+        hour = self.s.clock.now().strftime("%Y-%m-%dT%H")
+        minutes = int(age.total_seconds() // 60)
+        await self.tell(
+            ref,
+            f"inbox-backlog:{hour}",
+            f"⚠️ Allybot is behind: {waiting} events are waiting to be applied, the oldest for "
+            f"{minutes} minutes. Kudos and reactions will count, but late. Check that the "
+            "server's workers are running (allybot status).",
+        )
+
+
+    async def job_gave_up(self, ctx: JobContext, reason: str) -> None:
+        """The scheduler's give-up hook: a job that cannot succeed is an admin's to know."""
+        if ctx.key.startswith("deliver:admins:"):
+            return  # a notice to admins that failed: logged by the scheduler, never re-told
+        async with self.s.db.transaction() as session:
+            row = await ws_store.get_workspace(session, ctx.workspace_id)
+        if row is None:
+            return
+        workspace = WorkspaceRef(Platform(row.platform), row.external_id)
+        await self.tell(
+            workspace,
+            f"gave-up:{ctx.id}",
+            f"⚠️ Allybot gave up on a {ctx.kind} job ({ctx.key}) after {ctx.attempt} "
+            f"attempts: {reason[:300]}",
+        )
 
 
 def timezone_setting(services: Services) -> Setting:

@@ -1,15 +1,41 @@
-"""Badge catalogue, rules and awards."""
+"""Badge catalogue, rules and awards.
+
+Readers may cache a workspace's rules (`active_rules`): every change to badges or rules marks
+its session (store.workspaces.mark_changed, "badge_rules"), ORM attribute changes included
+(the mapper events below), so the unit of work drops what it cached.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapper, object_session
 
 from store.common import insert_ignore
 from store.models import Badge, BadgeAward, BadgeRule, Member
+from store.workspaces import mark_changed
+
+RULES = "badge_rules"  # what is marked changed
+
+_badges: Table = Badge.__table__  # type: ignore[assignment]
+_rules: Table = BadgeRule.__table__  # type: ignore[assignment]
+_awards: Table = BadgeAward.__table__  # type: ignore[assignment]
+
+
+def _changed(_mapper: Mapper[Any], _connection: object, target: Badge | BadgeRule) -> None:
+    session = object_session(target)
+    if session is not None:
+        mark_changed(session, RULES, target.workspace_id if isinstance(target, Badge) else None)
+
+
+for _model in (Badge, BadgeRule):
+    for _what in ("after_insert", "after_update", "after_delete"):
+        event.listen(_model, _what, _changed)
 
 
 async def get_badge(session: AsyncSession, workspace_id: int, slug: str) -> Badge | None:
@@ -52,6 +78,7 @@ async def add_badge(
     now: datetime,
 ) -> bool:
     """False when the slug is taken in this workspace."""
+    mark_changed(session, RULES, workspace_id)
     return await insert_ignore(
         session,
         Badge,
@@ -96,6 +123,27 @@ async def drop_rule(session: AsyncSession, badge_id: int) -> bool:
     return True
 
 
+async def active_rules(
+    session: AsyncSession, workspace_id: int
+) -> tuple[tuple[Badge, BadgeRule], ...]:
+    """Every rule of the workspace's badges that are not retired, as copies tied to no session
+    (read-only: a cache may share them between transactions)."""
+    rows = await session.execute(
+        select(_badges, _rules)
+        .join(_rules, _rules.c.badge_id == _badges.c.id)
+        .where(_badges.c.workspace_id == workspace_id, _badges.c.retired_at.is_(None))
+        .order_by(_badges.c.id)
+    )
+    badge_cols, rule_cols = _badges.columns.keys(), _rules.columns.keys()
+    out = []
+    for row in rows:
+        values = tuple(row)
+        badge = Badge(**dict(zip(badge_cols, values[: len(badge_cols)], strict=True)))
+        rule = BadgeRule(**dict(zip(rule_cols, values[len(badge_cols) :], strict=True)))
+        out.append((badge, rule))
+    return tuple(out)
+
+
 async def rules_for(
     session: AsyncSession, workspace_id: int, counters: set[str]
 ) -> list[tuple[Badge, BadgeRule]]:
@@ -123,29 +171,27 @@ async def award(
     now: datetime,
 ) -> BadgeAward | None:
     """The new award, or None when this key was awarded before (idempotent)."""
-    added = await insert_ignore(
-        session,
-        BadgeAward,
-        {
-            "workspace_id": workspace_id,
-            "badge_id": badge_id,
-            "member_id": member_id,
-            "award_key": award_key,
-            "citation": citation,
-            "awarded_by": awarded_by,
-            "awarded_at": now,
-        },
-        ("badge_id", "member_id", "award_key"),
-    )
-    if not added:
-        return None
-    return await session.scalar(
-        select(BadgeAward).where(
-            BadgeAward.badge_id == badge_id,
-            BadgeAward.member_id == member_id,
-            BadgeAward.award_key == award_key,
+    pg = session.bind is not None and session.bind.dialect.name == "postgresql"
+    insert = postgresql.insert if pg else sqlite.insert
+    stmt = (
+        insert(_awards)
+        .values(
+            workspace_id=workspace_id,
+            badge_id=badge_id,
+            member_id=member_id,
+            award_key=award_key,
+            citation=citation,
+            awarded_by=awarded_by,
+            awarded_at=now,
         )
+        .on_conflict_do_nothing(index_elements=["badge_id", "member_id", "award_key"])
+        .returning(*_awards.columns)
     )
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        return None
+    # A copy tied to no session: readers use its id and citation.
+    return BadgeAward(**dict(zip(_awards.columns.keys(), tuple(row), strict=True)))
 
 
 async def active_award(session: AsyncSession, badge_id: int, member_id: int) -> BadgeAward | None:

@@ -1,15 +1,48 @@
-"""Kudos queries."""
+"""Kudos queries.
+
+What a kudos given by reaction runs (`given_and_existing`, `add_kudos`, `add_reaction`) uses
+Core statements built once per dialect: SQLAlchemy caches their compiled form, and no ORM
+identity map or flush is involved. The rows they return are copies tied to no session.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, case, delete, func, select
+from sqlalchemy import Table, and_, bindparam, case, delete, func, literal, select, true
+from sqlalchemy import update as sql_update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Kudos, KudosReaction, KudosTotal, KudosValue
+
+_kudos: Table = Kudos.__table__  # type: ignore[assignment]
+_values: Table = KudosValue.__table__  # type: ignore[assignment]
+_reactions: Table = KudosReaction.__table__  # type: ignore[assignment]
+_COLUMNS = tuple(_kudos.columns.keys())
+_built: dict[tuple[str, bool], Any] = {}
+
+
+def _pg(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+def _once(name: str, pg: bool, build: Callable[[bool], Any]) -> Any:
+    stmt = _built.get((name, pg))
+    if stmt is None:
+        stmt = _built[name, pg] = build(pg)
+    return stmt
+
+
+def _detached(row: Sequence[Any]) -> Kudos:
+    return Kudos(**dict(zip(_COLUMNS, row, strict=True)))
+
+
+def _insert_kudos(pg: bool) -> Any:
+    return _kudos.insert().returning(_kudos.c.id)
 
 
 async def add_kudos(
@@ -27,22 +60,93 @@ async def add_kudos(
     values: Iterable[str],
     now: datetime,
 ) -> Kudos:
-    row = Kudos(
-        workspace_id=workspace_id,
-        giver_id=giver_id,
-        recipient_id=recipient_id,
-        reason=reason,
-        source=source,
-        source_key=source_key,
-        conversation_id=conversation_id,
-        message_id=message_id,
-        message_link=message_link,
-        created_at=now,
+    """The new kudos (a copy tied to no session), with its values."""
+    fields = {
+        "workspace_id": workspace_id,
+        "giver_id": giver_id,
+        "recipient_id": recipient_id,
+        "reason": reason,
+        "source": source,
+        "source_key": source_key,
+        "conversation_id": conversation_id,
+        "message_id": message_id,
+        "message_link": message_link,
+        "created_at": now,
+        "revoked_at": None,
+    }
+    kudos_id = (
+        await session.execute(_once("insert", _pg(session), _insert_kudos), fields)
+    ).scalar_one()
+    distinct = list(dict.fromkeys(values))
+    if distinct:
+        await session.execute(
+            _values.insert(), [{"kudos_id": kudos_id, "value": v} for v in distinct]
+        )
+    return Kudos(id=kudos_id, **fields)
+
+
+def _given_and_existing(pg: bool) -> Any:
+    k = _kudos.c
+    used = (
+        select(func.count())
+        .select_from(_kudos)
+        .where(
+            k.giver_id == bindparam("giver"),
+            k.created_at >= bindparam("since"),
+            k.revoked_at.is_(None),
+        )
+        .scalar_subquery()
     )
-    session.add(row)
-    await session.flush()
-    session.add_all(KudosValue(kudos_id=row.id, value=v) for v in dict.fromkeys(values))
-    return row
+    found = (
+        select(_kudos)
+        .where(
+            k.workspace_id == bindparam("ws"),
+            k.giver_id == bindparam("giver"),
+            k.source_key == bindparam("source_key"),
+            k.recipient_id.in_(bindparam("recipients", expanding=True)),
+        )
+        .subquery("found")
+    )
+    one = select(literal(1).label("one")).subquery("one")
+    return select(used, *found.c).select_from(one.outerjoin(found, true())).order_by(found.c.id)
+
+
+async def given_and_existing(
+    session: AsyncSession,
+    workspace_id: int,
+    giver_id: int,
+    since: datetime,
+    source_key: str,
+    recipient_ids: Sequence[int],
+) -> tuple[int, dict[int, Kudos]]:
+    """In one statement: how many kudos the giver has given since `since` and not taken back,
+    and the kudos they already gave each of these recipients for `source_key` (copies tied to
+    no session; change them with `restore_kudos`)."""
+    rows = await session.execute(
+        _once("given_and_existing", _pg(session), _given_and_existing),
+        {
+            "giver": giver_id,
+            "since": since,
+            "ws": workspace_id,
+            "source_key": source_key,
+            "recipients": list(recipient_ids),
+        },
+    )
+    used, existing = 0, {}
+    for row in rows:
+        used = int(row[0] or 0)
+        if row[1] is not None:
+            kudos = _detached(row[1:])
+            existing[kudos.recipient_id] = kudos
+    return used, existing
+
+
+async def restore_kudos(session: AsyncSession, kudos: Kudos, now: datetime) -> None:
+    """Given again after it was taken back: it counts from now."""
+    await session.execute(
+        sql_update(_kudos).where(_kudos.c.id == kudos.id).values(revoked_at=None, created_at=now)
+    )
+    kudos.revoked_at, kudos.created_at = None, now
 
 
 async def find_kudos(
@@ -78,9 +182,19 @@ async def active_given_since(session: AsyncSession, giver_id: int, since: dateti
     return int(count or 0)
 
 
+def _add_reaction(pg: bool) -> Any:
+    insert = postgresql.insert if pg else sqlite.insert
+    return insert(_reactions).on_conflict_do_nothing(
+        index_elements=[_reactions.c.kudos_id, _reactions.c.reaction]
+    )
+
+
 async def add_reaction(session: AsyncSession, kudos_id: int, reaction: str) -> None:
-    if await session.get(KudosReaction, (kudos_id, reaction)) is None:
-        session.add(KudosReaction(kudos_id=kudos_id, reaction=reaction))
+    """One more kudos emoji holding the kudos (a no-op when it already does)."""
+    await session.execute(
+        _once("add_reaction", _pg(session), _add_reaction),
+        {"kudos_id": kudos_id, "reaction": reaction},
+    )
 
 
 async def remove_reaction(session: AsyncSession, kudos_id: int, reaction: str) -> int:

@@ -201,17 +201,42 @@ class Job(Base):
     kind: Mapped[str] = mapped_column(String(40))
     key: Mapped[str] = mapped_column(String(300))  # idempotency key, unique per workspace
     payload: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(12))  # pending | running | done | failed
+    # pending | running | done | failed | cancelled
+    status: Mapped[str] = mapped_column(String(12))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Attempts spent: counted when claimed, given back when the run ends in a deferral or a
+    # rate limit (bot/scheduler.py), so only real failures and crashes use them up.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The current run's lease: random, set at claim; a run's outcome is written only while its
+    # token is still on the row (a worker whose lease was taken over changes nothing).
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    # Which platform's port must run it (deliveries); NULL: any replica may.
+    platform: Mapped[str | None] = mapped_column(String(16))
+    # The paced lane it sends on (bot/pacing.py; `Lane` below), and the lane of its whole
+    # workspace, which every send there also counts in; NULL: not paced.
+    lane: Mapped[str | None] = mapped_column(String(400))
+    lane_group: Mapped[str | None] = mapped_column(String(200))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     __table_args__ = (
         UniqueConstraint("workspace_id", "key"),
-        Index("ix_jobs_status_due", "status", "due_at"),
+        # The claim's order (due_at, id) within the pending jobs, so a claim reads only the
+        # head of the queue whatever the planner's statistics say.
+        Index("ix_jobs_claim", "status", "due_at", "id"),
+        Index("ix_jobs_status_lease", "status", "locked_until"),
     )
+
+
+class Lane(Base):
+    """A paced lane's next allowed send (bot/pacing.py). No row means the lane is idle; rows
+    long past are pruned."""
+
+    __tablename__ = "lanes"
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    next_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (Index("ix_lanes_next_at", "next_at"),)
 
 
 class Role(Base):
@@ -509,3 +534,33 @@ class FeedbackChange(Base):
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     __table_args__ = (Index("ix_feedback_changes_item", "item_id", "id"),)
+
+
+class InboxEvent(Base):
+    """An inbound event acknowledged to its platform and not yet (or just) applied.
+
+    Written at the door (many requests share one commit), applied by the inbox workers through
+    the unit of work; `partition` keeps order where it matters (a reaction and its removal on
+    one message). Applied rows stay a while so a platform's redelivery is a no-op at the door.
+    """
+
+    __tablename__ = "inbox"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace: Mapped[str] = mapped_column(String(300))  # "slack:T1", the platform's workspace
+    event_id: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(40))  # the core event's type
+    partition: Mapped[str] = mapped_column(String(600))
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12))  # pending | running | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        UniqueConstraint("workspace", "event_id"),
+        Index("ix_inbox_status_id", "status", "id"),
+        Index("ix_inbox_partition_id", "partition", "id"),
+    )

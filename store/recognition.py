@@ -1,19 +1,39 @@
-"""Recognition queries: counters, kudos totals per period, leaderboards, preferences."""
+"""Recognition queries: counters, kudos totals per period, leaderboards, preferences.
+
+The statements a kudos runs (counters, totals, score counts) are Core statements built once per
+dialect and executed with one parameter set per row: SQLAlchemy caches their compiled form and
+sends each as one multi-row INSERT (its "insertmanyvalues" batching). Their ON CONFLICT clauses
+take every per-row value from `excluded`, which that batching needs.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
-from sqlalchemy import event, exists, func, not_, select
+from sqlalchemy import (
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    case,
+    event,
+    exists,
+    func,
+    literal_column,
+    not_,
+    or_,
+    select,
+)
+from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from store.common import insert_ignore
 from store.models import (
     Kudos,
     KudosScoreCount,
@@ -29,26 +49,129 @@ from store.models import (
 # Advisory lock class of "a person's place on the leaderboards" (PostgreSQL).
 _BOARDS_LOCK = 0x4B554430
 
+STREAK = "give_streak_weeks"
+LAST_GIVE_WEEK = "last_give_week"  # bookkeeping for the streak, not a rule counter
 
-def _is_postgres(session: AsyncSession) -> bool:
-    return session.bind is not None and session.bind.dialect.name == "postgresql"
+_counters: Table = MemberCounter.__table__  # type: ignore[assignment]
+_totals: Table = KudosTotal.__table__  # type: ignore[assignment]
+_scores: Table = KudosScoreCount.__table__  # type: ignore[assignment]
+_pairs: Table = ThankedPair.__table__  # type: ignore[assignment]
+_prefs: Table = MemberPreference.__table__  # type: ignore[assignment]
+
+
+def _is_postgres(session: AsyncSession | Session) -> bool:
+    bind = session.get_bind() if isinstance(session, Session) else session.bind
+    return bind is not None and bind.dialect.name == "postgresql"
+
+
+_built: dict[tuple[str, bool, object], Any] = {}
+
+
+def _once(name: str, pg: bool, build: Callable[[bool], Any], variant: object = None) -> Any:
+    """A statement built once per dialect (and variant), then reused."""
+    key = (name, pg, variant)
+    stmt = _built.get(key)
+    if stmt is None:
+        stmt = _built[key] = build(pg)
+    return stmt
+
+
+def _text(value: str) -> Any:
+    """A string constant in SQL (not a bound parameter: insertmanyvalues batches an upsert only
+    when its ON CONFLICT clause has none)."""
+    assert "'" not in value
+    return literal_column(f"'{value}'")
 
 
 # ----- counters -------------------------------------------------------------------------
 
 
+def _counters_upsert(pg: bool, week: int | None) -> Any:
+    """Adds `value` to each row's counter (a positive delta); with `week`, also the giver's
+    weekly streak: its row (value 1) is +1 when their last week giving was the one before, reset
+    to 1 otherwise, untouched within the same week; the last-week row (value: the week) follows.
+    Rows are processed in their order and read the last week before this statement changes it
+    (PostgreSQL: every subquery sees the statement's snapshot; SQLite: the streak's row comes
+    before the last week's), so the streak's row must come first."""
+    ins = (postgresql.insert if pg else sqlite.insert)(_counters)
+    c, ex = _counters.c, ins.excluded
+    value: Any = c.value + ex.value
+    where: Any = None
+    if week is not None:
+        last = _counters.alias("last")
+        last_week = (
+            select(last.c.value)
+            .where(
+                last.c.member_id == literal_column("excluded.member_id"),
+                last.c.counter == _text(LAST_GIVE_WEEK),
+            )
+            .scalar_subquery()
+        )
+        # The week is part of the statement's text (an integer: one cached statement per week).
+        this_week: Any = literal_column(str(int(week)))
+        week_before: Any = literal_column(str(int(week) - 7))
+        value = case(
+            (ex.counter == _text(STREAK), case((last_week == week_before, c.value + 1), else_=1)),
+            (ex.counter == _text(LAST_GIVE_WEEK), ex.value),
+            else_=value,
+        )
+        where = or_(
+            and_(ex.counter != _text(STREAK), ex.counter != _text(LAST_GIVE_WEEK)),
+            func.coalesce(last_week, -1) != this_week,
+        )
+    stmt = ins.on_conflict_do_update(
+        index_elements=[c.member_id, c.counter], set_={"value": value}, where=where
+    )
+    return stmt.returning(c.member_id, c.counter, c.value)
+
+
+async def bump_counters(
+    session: AsyncSession,
+    bumps: Sequence[tuple[int, str]],
+    delta: int,
+    *,
+    streak: tuple[int, int] | None = None,
+) -> dict[tuple[int, str], int]:
+    """Adds `delta` to each (member, counter), never below zero, in one statement; with
+    `streak` (giver, week ordinal of their Monday, delta > 0 only), also keeps their weekly
+    streak of giving. Returns the new values of the rows it changed ((giver, STREAK) is there
+    only when the streak moved; a counter that stayed at zero may be missing: read it as 0)."""
+    if not bumps and streak is None:
+        return {}
+    pg = _is_postgres(session)
+    if delta < 0:
+        if streak is not None:
+            raise ValueError("a streak only grows")
+        floor = (func.greatest if pg else func.max)(_counters.c.value + delta, 0)
+        which = or_(
+            *(
+                and_(_counters.c.member_id == member, _counters.c.counter == counter)
+                for member, counter in bumps
+            )
+        )
+        stmt = (
+            sql_update(_counters)
+            .where(which)
+            .values(value=floor)
+            .returning(_counters.c.member_id, _counters.c.counter, _counters.c.value)
+        )
+        rows = (await session.execute(stmt)).all()
+    else:
+        params = [{"member_id": m, "counter": c, "value": delta} for m, c in bumps]
+        week = None
+        if streak is not None:
+            giver, week = streak
+            params.append({"member_id": giver, "counter": STREAK, "value": 1})
+            params.append({"member_id": giver, "counter": LAST_GIVE_WEEK, "value": week})
+        stmt = _once("counters", pg, lambda pg: _counters_upsert(pg, week), week)
+        rows = (await session.execute(stmt, params)).all()
+    return {(int(m), str(c)): int(v) for m, c, v in rows}
+
+
 async def bump_counter(session: AsyncSession, member_id: int, counter: str, delta: int) -> int:
     """Adds `delta` (never below zero) and returns the new value."""
-    pg = _is_postgres(session)
-    insert = postgresql.insert if pg else sqlite.insert
-    # SQLite's two-argument max() is PostgreSQL's greatest().
-    floor = (func.greatest if pg else func.max)(MemberCounter.value + delta, 0)
-    stmt = insert(MemberCounter).values(member_id=member_id, counter=counter, value=max(delta, 0))
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["member_id", "counter"], set_={"value": floor}
-    )
-    await session.execute(stmt)
-    return await get_counter(session, member_id, counter)
+    changed = await bump_counters(session, [(member_id, counter)], delta)
+    return changed.get((member_id, counter), 0)
 
 
 async def set_counter(session: AsyncSession, member_id: int, counter: str, value: int) -> None:
@@ -60,10 +183,9 @@ async def set_counter(session: AsyncSession, member_id: int, counter: str, value
 
 
 async def get_counter(session: AsyncSession, member_id: int, counter: str) -> int:
+    c = _counters.c
     value = await session.scalar(
-        select(MemberCounter.value).where(
-            MemberCounter.member_id == member_id, MemberCounter.counter == counter
-        )
+        select(c.value).where(c.member_id == member_id, c.counter == counter)
     )
     return int(value or 0)
 
@@ -86,72 +208,97 @@ async def members_at_least(
 
 async def first_thanks(session: AsyncSession, giver_id: int, recipient_id: int) -> bool:
     """Records that giver thanked recipient; True the first time."""
-    return await insert_ignore(
-        session,
-        ThankedPair,
-        {"giver_id": giver_id, "recipient_id": recipient_id},
-        ("giver_id", "recipient_id"),
+    pg = _is_postgres(session)
+    stmt = _once(
+        "pair",
+        pg,
+        lambda pg: (postgresql.insert if pg else sqlite.insert)(_pairs).on_conflict_do_nothing(
+            index_elements=[_pairs.c.giver_id, _pairs.c.recipient_id]
+        ),
     )
+    result = await session.execute(stmt, {"giver_id": giver_id, "recipient_id": recipient_id})
+    return bool(getattr(result, "rowcount", 0))
 
 
 # ----- totals per period ----------------------------------------------------------------
+
+
+def _totals_upsert(pg: bool) -> Any:
+    ins = (postgresql.insert if pg else sqlite.insert)(_totals)
+    t, ex = _totals.c, ins.excluded
+    stmt = ins.on_conflict_do_update(
+        index_elements=[t.workspace_id, t.period, t.period_start, t.value, t.member_id],
+        set_={"received": t.received + ex.received, "given": t.given + ex.given},
+    )
+    return stmt.returning(t.member_id, t.period, t.period_start, t.value, t.received, t.given)
 
 
 async def add_to_totals(
     session: AsyncSession,
     *,
     workspace_id: int,
-    member_id: int,
     periods: Sequence[tuple[str, date]],
     values: Iterable[str],
-    received: int = 0,
-    given: int = 0,
+    received_by: int | None = None,
+    given_by: int | None = None,
+    delta: int,
 ) -> None:
-    insert = postgresql.insert if _is_postgres(session) else sqlite.insert
-    rows = [
-        {
-            "workspace_id": workspace_id,
-            "period": period,
-            "period_start": start,
-            "value": value,
-            "member_id": member_id,
-            "received": max(received, 0),
-            "given": max(given, 0),
-        }
-        for period, start in periods
-        for value in ("", *values)
-    ]
-    stmt = insert(KudosTotal).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["workspace_id", "period", "period_start", "value", "member_id"],
-        set_={
-            "received": KudosTotal.received + received,
-            "given": KudosTotal.given + given,
-        },
-    )
-    totals = (
-        await session.execute(
-            stmt.returning(
-                KudosTotal.period,
-                KudosTotal.period_start,
-                KudosTotal.value,
-                KudosTotal.received,
-                KudosTotal.given,
-            )
+    """Counts one kudos (delta +1) or takes it back (-1) in the totals of every period and value:
+    `received_by` its recipient's, `given_by` its giver's, both in one statement (the
+    recipient's rows first, as before they were two)."""
+    members = list(dict.fromkeys(m for m in (received_by, given_by) if m is not None))
+    if not members or not delta:
+        return
+    keys = [(period, start, value) for period, start in periods for value in ("", *values)]
+    t = _totals.c
+    if delta > 0:
+        params = [
+            {
+                "workspace_id": workspace_id,
+                "period": period,
+                "period_start": start,
+                "value": value,
+                "member_id": member,
+                "received": delta if member == received_by else 0,
+                "given": delta if member == given_by else 0,
+            }
+            for member in members
+            for period, start, value in keys
+        ]
+        stmt = _once("totals", _is_postgres(session), _totals_upsert)
+        totals = (await session.execute(stmt, params)).all()
+    else:  # a take-back: the rows exist (the kudos was counted); nothing to insert
+        received = case((t.member_id == (received_by or -1), delta), else_=0)
+        given = case((t.member_id == (given_by or -1), delta), else_=0)
+        which = or_(
+            *(and_(t.period == period, t.period_start == start) for period, start in periods)
         )
-    ).all()
+        stmt = (
+            sql_update(_totals)
+            .where(
+                t.workspace_id == workspace_id,
+                t.member_id.in_(members),
+                which,
+                t.value.in_(["", *values]),
+            )
+            .values(received=t.received + received, given=t.given + given)
+            .returning(t.member_id, t.period, t.period_start, t.value, t.received, t.given)
+        )
+        totals = (await session.execute(stmt)).all()
     # Each total that changed moves its person from one score to another on its board.
-    for direction, delta in (("received", received), ("given", given)):
-        if not delta:
+    for direction, member in (("received", received_by), ("given", given_by)):
+        if member is None:
             continue
         moves: Moves = Counter()
-        for period, start, value, now_received, now_given in totals:
+        for of, period, start, value, now_received, now_given in totals:
+            if of != member:
+                continue
             new = now_received if direction == "received" else now_given
             if new - delta > 0:
                 moves[(period, start, value, new - delta)] -= 1
             if new > 0:
                 moves[(period, start, value, new)] += 1
-        _defer_moves(session, workspace_id, member_id, direction, moves)
+        _defer_moves(session, workspace_id, member, direction, moves)
 
 
 # (period, start, value, score) -> change in the number of people with that score
@@ -166,54 +313,95 @@ def _defer_moves(
     """Score counts change at the commit. Their rows are shared by everyone on a board, so their
     locks are taken last, in one order, and held only for the commit: taken in the middle of a
     kudos, before the giver's totals, two kudos sharing a person deadlocked on PostgreSQL."""
-    sync = session.sync_session
-    if not event.contains(sync, "before_commit", _apply_moves):
-        event.listen(sync, "before_commit", _apply_moves)
-        event.listen(sync, "after_rollback", _forget_moves)
-    pending: dict[tuple[int, int, str], Moves] = sync.info.setdefault(_PENDING, {})
+    pending: dict[tuple[int, int, str], Moves] = session.sync_session.info.setdefault(_PENDING, {})
     pending.setdefault((member_id, workspace_id, direction), Counter()).update(moves)
 
 
+# Listened to on every session (a no-op for those with no moves pending): listening on each
+# session that has some cost more than the listeners themselves.
+@event.listens_for(Session, "after_rollback")
 def _forget_moves(sync: Session) -> None:
     sync.info.pop(_PENDING, None)
 
 
+@event.listens_for(Session, "before_commit")
 def _apply_moves(sync: Session) -> None:
     """Applies the transaction's score moves, leaving out people hidden from leaderboards."""
     pending: dict[tuple[int, int, str], Moves] = sync.info.pop(_PENDING, {})
     if not pending:
         return
-    pg = sync.get_bind().dialect.name == "postgresql"
+    pg = _is_postgres(sync)
     members = sorted({member for member, _, _ in pending})
     if pg:  # after any change of the same people's preference, which waits for this commit
-        sync.execute(
-            select(*(func.pg_advisory_xact_lock_shared(_BOARDS_LOCK, _key(m)) for m in members))
-        )
-    hidden = set(
-        sync.scalars(
-            select(MemberPreference.member_id).where(
-                MemberPreference.member_id.in_(members),
-                MemberPreference.leaderboard_opt_out.is_(True),
-            )
+        locks = _once("board_locks", pg, partial(_board_locks, len(members)), len(members))
+        sync.execute(locks, {f"k{i}": _key(m) for i, m in enumerate(members)})
+    # Each person's moves unless they are hidden (read in the same statement), in one order.
+    rows = [
+        {**row, "member": member}
+        for (member, workspace_id, direction), moves in pending.items()
+        for row in _score_rows({(direction, workspace_id): moves})
+    ]
+    rows.sort(key=_row_order)
+    if rows:
+        sync.flush()  # preferences changed in this transaction first
+        sync.execute(_once("visible_scores", pg, _visible_scores_upsert), rows)
+
+
+def _row_order(row: dict[str, Any]) -> tuple[Any, ...]:
+    """Received before given, then by workspace, board and score (as in _score_rows)."""
+    return (
+        row["direction"] != "received",
+        row["workspace_id"],
+        row["period"],
+        row["period_start"],
+        row["value"],
+        row["score"],
+        row["member"],
+    )
+
+
+def _visible_scores_upsert(pg: bool) -> Any:
+    """Adds one person's move to a score count unless they are hidden from leaderboards: one
+    statement run once per row (executemany), in the rows' order, each reading the person's
+    preference as it is then."""
+    s, p = _scores.c, _prefs.c
+    hidden = exists().where(p.member_id == bindparam("member"), p.leaderboard_opt_out.is_(True))
+    names = ["workspace_id", "period", "period_start", "value", "direction", "score", "people"]
+    source = select(*(bindparam(n, type_=s[n].type) for n in names)).where(~hidden)
+    ins = (postgresql.insert if pg else sqlite.insert)(_scores).from_select(names, source)
+    return ins.on_conflict_do_update(
+        index_elements=_SCORE_KEY, set_={"people": s.people + ins.excluded.people}
+    )
+
+
+def _board_locks(n: int, pg: bool) -> Any:
+    """Shared locks on n people's places on the leaderboards, taken in the parameters' order."""
+    return select(
+        *(
+            func.pg_advisory_xact_lock_shared(_BOARDS_LOCK, bindparam(f"k{i}", type_=Integer))
+            for i in range(n)
         )
     )
-    merged: dict[tuple[str, int], Moves] = {}
-    for (member, workspace_id, direction), moves in pending.items():
-        if member not in hidden:
-            merged.setdefault((direction, workspace_id), Counter()).update(moves)
-    for stmt in _score_upserts(pg, merged):
-        sync.execute(stmt)
 
 
 def _key(member_id: int) -> int:
     return member_id & 0x7FFFFFFF  # advisory locks take 32-bit keys
 
 
-def _score_upserts(pg: bool, moves: dict[tuple[str, int], Moves]) -> list[Any]:
-    """Statements adding moves ((direction, workspace) -> moves) to the score counts, in one
-    order for every transaction (received before given, then by key), so that concurrent ones
-    lock the shared rows in that order."""
-    rows = [
+def _scores_upsert(pg: bool) -> Any:
+    ins = (postgresql.insert if pg else sqlite.insert)(_scores)
+    stmt = ins.on_conflict_do_update(
+        index_elements=_SCORE_KEY, set_={"people": _scores.c.people + ins.excluded.people}
+    )
+    # RETURNING makes it one multi-row INSERT (in the rows' order), not one per row.
+    return stmt.returning(_scores.c.people)
+
+
+def _score_rows(moves: dict[tuple[str, int], Moves]) -> list[dict[str, Any]]:
+    """Rows adding moves ((direction, workspace) -> moves) to the score counts, in one order
+    for every transaction (received before given, then by key), so that concurrent ones lock
+    the shared rows in that order."""
+    return [
         {
             "workspace_id": workspace_id,
             "period": period,
@@ -227,16 +415,6 @@ def _score_upserts(pg: bool, moves: dict[tuple[str, int], Moves]) -> list[Any]:
         for (period, start, value, score), people in sorted(moves[direction, workspace_id].items())
         if people
     ]
-    insert = postgresql.insert if pg else sqlite.insert
-    out = []
-    for i in range(0, len(rows), 1000):  # within the drivers' limits on parameters
-        stmt = insert(KudosScoreCount).values(rows[i : i + 1000])
-        stmt = stmt.on_conflict_do_update(
-            index_elements=_SCORE_KEY,
-            set_={"people": KudosScoreCount.people + stmt.excluded.people},
-        )
-        out.append(stmt)
-    return out
 
 
 async def _recount(session: AsyncSession, member_id: int, sign: int) -> None:
@@ -260,8 +438,10 @@ async def _recount(session: AsyncSession, member_id: int, sign: int) -> None:
             if score > 0:
                 counter = moves.setdefault((direction, workspace_id), Counter())
                 counter[(period, start, value, score)] += sign
-    for stmt in _score_upserts(_is_postgres(session), moves):
-        await session.execute(stmt)
+    changes = _score_rows(moves)
+    if changes:
+        pg = _is_postgres(session)
+        await session.execute(_once("scores", pg, _scores_upsert), changes)
 
 
 @dataclass(frozen=True, slots=True)

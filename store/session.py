@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -59,19 +62,32 @@ class Database:
             # steps and made the slowest acks ~10x the median.
             kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
         else:
-            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+            # Enough for the door, the inbox workers (batches of 20) and the job workers at once:
+            # a smaller pool churned connections and re-prepared statements on every batch.
+            kwargs.update(pool_pre_ping=True, pool_size=25, max_overflow=10)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._gate = _Gate() if self.is_sqlite else None
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
+    async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
         """One atomic unit: commits on success, rolls back on any error.
 
         A unique-key violation surfaces as DuplicateError so callers can treat a replayed event
-        as already handled.
+        as already handled. `urgent` transactions (the door, which a platform is waiting on)
+        go ahead of the others queued for SQLite's one connection.
         """
+        if self._gate is None:
+            async with self._transaction() as session:
+                yield session
+            return
+        async with self._gate.hold(urgent=urgent), self._transaction() as session:
+            yield session
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session:
             try:
                 async with session.begin():
@@ -89,6 +105,46 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class _Gate:
+    """SQLite's one connection, handed out in order, urgent waiters first (a fair lock whose
+    queue has two classes)."""
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._normal: deque[asyncio.Future[None]] = deque()
+
+    @asynccontextmanager
+    async def hold(self, *, urgent: bool) -> AsyncIterator[None]:
+        if self._busy:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            (self._urgent if urgent else self._normal).append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self._release()  # it was handed to us as we were cancelled: pass it on
+                else:
+                    with contextlib.suppress(ValueError):
+                        (self._urgent if urgent else self._normal).remove(waiter)
+                raise
+        else:
+            self._busy = True
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        for queue in (self._urgent, self._normal):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # still busy: ownership passes to the waiter
+                    return
+        self._busy = False
 
 
 def ensure_sqlite_dir(url: str) -> None:

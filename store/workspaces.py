@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from store.common import insert_ignore
 from store.models import (
@@ -201,3 +202,29 @@ async def lock_members(session: AsyncSession, member_ids: Iterable[int]) -> None
         .order_by(Member.id)
         .with_for_update(key_share=True)
     )
+
+
+# ----- what a transaction changed, for the readers that cache it -----------------------------
+
+_CHANGED = "allybot.changed"
+
+
+def mark_changed(session: AsyncSession | Session, what: str, workspace_id: int | None) -> None:
+    """Notes in the session that this transaction changes `what` (e.g. "badge_rules") of a
+    workspace (None: of any), so that the units of work sharing that read drop it afterwards
+    (bot/work.py, `Work.cached`)."""
+    info = session.info
+    info.setdefault(_CHANGED, set()).add((what, workspace_id))
+
+
+def changes(session: AsyncSession | Session) -> set[tuple[str | None, int | None]]:
+    marked: set[tuple[str | None, int | None]] = session.info.get(_CHANGED, set())
+    return marked
+
+
+def detached_settings(row: WorkspaceSettings | None) -> WorkspaceSettings | None:
+    """A copy of a settings row tied to no session, which units of work can share."""
+    if row is None:
+        return None
+    columns = WorkspaceSettings.__table__.columns.keys()
+    return WorkspaceSettings(**{name: getattr(row, name) for name in columns})

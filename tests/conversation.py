@@ -7,7 +7,7 @@
         assert "Ana gave you kudos" in dm
 
 It drives the `core` fixture only through its public surface, `core.handle(event)` and
-`core.scheduler.run_due()`, and reads what was delivered from the `port` fixture (a MemoryPort), so
+`core.run_due()`, and reads what was delivered from the `port` fixture (a MemoryPort), so
 it does not depend on how the core is put together. People are the port's users ("ana", "bo",
 ...); `@name` in typed text becomes the core's mention token for that id. Every step runs the jobs
 that are due, so deliveries have happened by the time it returns. Registered in conftest.py's
@@ -38,13 +38,8 @@ __all__ = ["Chat", "ChatMessage", "chat"]
 _TYPED_MENTION = re.compile(r"(?<![\w@<])@(\w+(?:[.-]\w+)*)")
 
 
-class _Jobs(Protocol):
-    async def run_due(self) -> int: ...
-
-
 class _Core(Protocol):
-    @property
-    def scheduler(self) -> _Jobs: ...
+    async def run_due(self) -> int: ...
 
     async def handle(self, event: Event) -> Reply | None: ...
 
@@ -123,7 +118,7 @@ class Chat:
     ) -> None:
         """Time passes; the jobs that fall due meanwhile run."""
         self.clock.advance(timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds))
-        await self.core.scheduler.run_due()
+        await self.core.run_due()
 
     # ----- what the bot delivered
 
@@ -160,7 +155,7 @@ class Chat:
 
     async def _handle(self, event: Event) -> str:
         reply = await self.core.handle(event)
-        await self.core.scheduler.run_due()
+        await self.core.run_due()
         return plain_text(reply.message.text) if reply is not None else ""
 
     def _unread(self, reader: str, delivered_to: Callable[[Posted], bool]) -> list[str]:

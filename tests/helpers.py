@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
+from bot.clock import ManualClock
 from bot.events import CommandInvoked, ReactionChanged
 from bot.ids import ConversationRef, MessageRef, UserRef
+
+if TYPE_CHECKING:
+    from bot.core import Allybot
 
 _ids = itertools.count(1)
 
@@ -49,3 +54,20 @@ def reaction(
         added=added,
         message_author=author,
     )
+
+
+async def deliver_all(core: Allybot, within: float = 10.0) -> None:
+    """Applies the inbox and runs due jobs, moving a manual clock through the pauses the queue
+    takes on purpose (paced lanes, short Retry-After waits), up to `within` seconds ahead."""
+    from store import jobs as job_store
+
+    clock = core.services.clock
+    assert isinstance(clock, ManualClock)
+    deadline = clock.now() + timedelta(seconds=within)
+    while True:
+        await core.run_due()
+        async with core.services.db.transaction() as session:
+            due = await job_store.next_due(session)
+        if due is None or due > deadline:
+            return
+        clock.set(max(due, clock.now()))

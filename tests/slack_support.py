@@ -15,6 +15,7 @@ from adapters.runtime import Runtime, build_runtime
 from bot.clock import ManualClock
 from bot.settings import Settings
 from tests.fakes import FakeSlackApi, form_body, interactive_body, slack_signed_headers
+from tests.helpers import deliver_all
 
 SECRET = "test-signing-secret"
 TEAM = "T0001"
@@ -90,7 +91,7 @@ class SlackSystem:
         return await self.post(interactive_body(payload), "application/x-www-form-urlencoded")
 
     async def deliver(self) -> None:
-        await self.runtime.core.scheduler.run_due()
+        await deliver_all(self.runtime.core)
 
     def sent(self, method: str, **match: str) -> list[dict[str, Any]]:
         return [

@@ -30,7 +30,7 @@ async def handle(core: Allybot, text: str, actor: str = "ana", **kw: object) -> 
     reply = await core.handle(
         command(user(actor), text, GENERAL, core.services.clock.now(), **kw)  # type: ignore[arg-type]
     )
-    await core.scheduler.run_due()
+    await core.run_due()
     assert reply is not None
     return reply
 
@@ -215,7 +215,7 @@ async def test_form_and_buttons(core: Allybot, port: MemoryPort) -> None:
             event_id="a2", actor=user("cy"), occurred_at=now, action_id="feedback:ack", value="1"
         )
     )
-    await core.scheduler.run_due()
+    await core.run_due()
     assert "acknowledged" in port.dms_to("bo")[-1].text
     history = await run(core, "feedback show FB-1")
     assert "docs" in history and "https://chat.example/77" in history
@@ -228,7 +228,7 @@ async def test_reaction_files_on_behalf_of_the_author(core: Allybot, port: Memor
     now = core.services.clock.now()
     await core.handle(reaction(user("ana"), msg, user("bo"), now, emoji="memo"))
     await core.handle(reaction(user("cy"), msg, user("bo"), now, emoji="memo"))  # once only
-    await core.scheduler.run_due()
+    await core.run_due()
     (told,) = port.dms_to("bo")
     assert "Ana filed your message as feedback FB-1" in told.text
     assert len(port.in_conversation("triage")) == 1
@@ -250,11 +250,11 @@ async def test_aging_reminder_fires_once_after_a_restart(
     second_port = MemoryPort()
     second = bootstrap(settings, second_db, {second_port.platform: second_port}, clock)
     clock.advance(timedelta(days=1, hours=23))  # Friday 09:00: not yet two working days
-    await second.scheduler.run_due()
+    await second.run_due()
     assert not [p for p in second_port.dms_to("cy") if "waiting" in p.text]
     clock.advance(timedelta(hours=2))  # Friday 11:00
-    await second.scheduler.run_due()
-    await second.scheduler.run_due()
+    await second.run_due()
+    await second.run_due()
     reminders = [p for p in second_port.dms_to("cy") if "waiting for an answer" in p.text]
     assert len(reminders) == 1 and "FB-1" in reminders[0].text
     await second_db.dispose()
@@ -262,7 +262,7 @@ async def test_aging_reminder_fires_once_after_a_restart(
     third_db = Database(db_url)  # another restart: nothing fires twice
     third_port = MemoryPort()
     third = bootstrap(settings, third_db, {third_port.platform: third_port}, clock)
-    await third.scheduler.run_due()
+    await third.run_due()
     assert not [p for p in third_port.dms_to("cy") if "waiting" in p.text]
     await third_db.dispose()
 
@@ -279,7 +279,7 @@ async def test_daily_summary_and_weekly_digest(
     await run(core, "feedback status FB-2 ack", actor="cy")
     await run(core, "feedback status FB-2 declined “no budget this year”", actor="cy")
     clock.advance(timedelta(days=5))  # Monday 23 November, 10:00 UTC
-    await core.scheduler.run_due()
+    await core.run_due()
     summaries = [p for p in port.in_conversation("triage") if "not acknowledged" in p.text]
     assert len(summaries) == 1 and "FB-1" in summaries[0].text and "FB-2" not in summaries[0].text
     (digest,) = port.in_conversation("leaders")
@@ -287,7 +287,7 @@ async def test_daily_summary_and_weekly_digest(
     body = str(digest.message.card)
     assert "product: 1" in body and "no budget this year" in body
     clock.advance(timedelta(days=1))
-    await core.scheduler.run_due()
+    await core.run_due()
     assert len([p for p in port.in_conversation("triage") if "not acknowledged" in p.text]) == 2
     assert len(port.in_conversation("leaders")) == 1  # weekly: next Monday
 
@@ -311,8 +311,8 @@ async def aging(core: Allybot, clock: ManualClock) -> None:
     """Bo files FB-1 (Wednesday 10:00); two working days later nobody has acknowledged it."""
     await run(core, "feedback the meetup page has no map", actor="bo")
     clock.advance(timedelta(days=2, hours=1))  # Friday 11:00
-    await core.scheduler.run_due()
-    await core.scheduler.run_due()
+    await core.run_due()
+    await core.run_due()
 
 
 async def test_a_configured_admin_gets_reminders_when_there_are_no_curators(
@@ -337,7 +337,7 @@ async def test_a_reminder_with_nobody_to_tell_is_logged_as_an_error(
     assert errors and all("FB-1" in e and str(WS) in e and "nobody to remind" in e for e in errors)
     assert not [p for p in port.posted if "FB-1" in p.text]  # nobody was told, and it says so
     caplog.clear()
-    await core.scheduler.run_due()  # the jobs finished: no retry, no second error
+    await core.run_due()  # the jobs finished: no retry, no second error
     assert not [r for r in caplog.records if r.levelno == logging.ERROR]
 
 
@@ -353,7 +353,7 @@ async def test_a_job_queued_before_payloads_named_the_workspace_still_runs(
     (feedback_cap,) = [c for c in core.capabilities if c.name == "feedback"]
     legacy = json.dumps({"workspace_id": ws_id, "item_id": item.id})  # no "workspace"
     await feedback_cap.jobs["feedback.aging"](legacy)
-    await core.scheduler.run_due()
+    await core.run_due()
     (reminder,) = [p for p in port.dms_to("cy") if "waiting for an answer" in p.text]
     assert "FB-1" in reminder.text
 

@@ -75,7 +75,7 @@ async def test_mutual_kudos_at_once_lose_nothing_and_count_nothing_twice(
             )
         )
     assert (kudos, received, given, all_time) == (2 * PAIRS,) * 4
-    await core.scheduler.run_due()
+    await core.run_due()
     assert all(len(port.dms_to(p)) >= 1 for p in people)
 
 
@@ -90,7 +90,7 @@ async def test_a_reaction_kudos_takes_at_most_two_transactions(
         await core.handle(reaction(user("cy"), message, user("bo"), clock.now()))
     assert 1 <= cold[0] <= 2, cold[0]
     assert len(port.dms_to("bo")) == 0  # queued, not sent: delivery is the worker's job
-    await core.scheduler.run_due()
+    await core.run_due()
     assert "Cy gave you kudos" in port.dms_to("bo")[0].text
 
     # People already known: one transaction for the whole reaction (claim, kudos, counters,
@@ -118,5 +118,5 @@ async def test_a_failing_listener_does_not_hide_the_reaction_from_the_others(
     ].insert(0, ("broken.on_reaction", broken))
     message = MessageRef(GENERAL, "1700000000.000300")
     await core.handle(reaction(user("cy"), message, user("bo"), core.services.clock.now()))
-    await core.scheduler.run_due()
+    await core.run_due()
     assert "Cy gave you kudos" in port.dms_to("bo")[0].text

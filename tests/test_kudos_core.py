@@ -17,7 +17,7 @@ async def run(core: Allybot, text: str, actor: str = "ana", **kw: object) -> str
     reply = await core.handle(
         command(user(actor), text, GENERAL, core.services.clock.now(), **kw)  # type: ignore[arg-type]
     )
-    await core.scheduler.run_due()
+    await core.run_due()
     assert reply is not None
     return plain_text(reply.message.text)
 
@@ -41,7 +41,7 @@ async def test_refuses_self_and_bots(core: Allybot, port: MemoryPort) -> None:
     out = await run(core, "kudos <@ana> <@deploybot> great")
     assert "can't give kudos to yourself" in out
     assert "Deploybot is a bot" in out
-    await core.scheduler.run_due()
+    await core.run_due()
     assert port.posted == []
 
 
@@ -89,7 +89,7 @@ async def test_reaction_gives_and_removal_takes_back(core: Allybot, port: Memory
     await core.handle(reaction(user("ana"), msg, user("bo"), now, emoji="clap", event_id="e1"))
     await core.handle(reaction(user("ana"), msg, user("bo"), now, emoji="tada", event_id="e2"))
     await core.handle(reaction(user("ana"), msg, user("bo"), now, emoji="thumbsup"))
-    await core.scheduler.run_due()
+    await core.run_due()
     assert len(port.dms_to("bo")) == 1  # one kudos per giver per message
     assert "1 all time" in await run(core, "kudos stats <@bo>")
     await core.handle(reaction(user("ana"), msg, user("bo"), now, emoji="clap", added=False))
@@ -104,7 +104,7 @@ async def test_reaction_on_own_message_is_refused_privately(
     now = core.services.clock.now()
     msg = MessageRef(GENERAL, "7")
     await core.handle(reaction(user("bo"), msg, user("bo"), now))
-    await core.scheduler.run_due()
+    await core.run_due()
     notes = port.private_to("bo")
     assert len(notes) == 1 and "yourself" in notes[0].text
 
@@ -116,7 +116,7 @@ async def test_failed_delivery_is_retried(
     await run(core, "kudos <@bo> thanks")
     assert port.dms_to("bo") == [] or len(port.dms_to("bo")) == 1
     clock.advance(timedelta(seconds=5))
-    await core.scheduler.run_due()
+    await core.run_due()
     assert len(port.dms_to("bo")) == 1
 
 
@@ -135,19 +135,19 @@ async def test_announcement_channel_gets_every_kudos_and_edits_on_take_back(
     now = core.services.clock.now()
     msg = MessageRef(GENERAL, "99")
     await core.handle(reaction(user("cy"), msg, user("bo"), now, emoji="raised_hands"))
-    await core.scheduler.run_due()
+    await core.run_due()
     wall = port.in_conversation("kudos-wall")
     assert len(wall) == 1 and "Cy gave kudos to @Bo with :raised_hands:" in wall[0].text
     assert wall[0].message.text[-1].kind != "mention"  # the wall names people, it doesn't ping
     await core.handle(reaction(user("cy"), msg, user("bo"), now, emoji="raised_hands", added=False))
-    await core.scheduler.run_due()
+    await core.run_due()
     assert len(port.updates) == 1
     sent, edited = port.updates[0]
     assert sent == wall[0].sent and "Kudos taken back" in plain_text(edited.text)
     assert "You took back your kudos to Bo" in port.private_to("cy")[0].text
     # Reacting again restores the kudos and the post, without a second DM.
     await core.handle(reaction(user("cy"), msg, user("bo"), now, emoji="raised_hands"))
-    await core.scheduler.run_due()
+    await core.run_due()
     assert len(port.dms_to("bo")) == 1
     assert "gave kudos to @Bo" in plain_text(port.updates[-1][1].text)
     assert "1 all time" in await run(core, "kudos stats <@bo>")
@@ -159,7 +159,7 @@ async def test_reacting_to_a_kudos_post_seconds_it(core: Allybot, port: MemoryPo
     assert post.sent is not None
     bot_post = MessageRef(GENERAL, post.sent.message_id)
     await core.handle(reaction(user("cy"), bot_post, None, core.services.clock.now()))
-    await core.scheduler.run_due()
+    await core.run_due()
     seconded = [p.text for p in port.dms_to("bo")]
     assert len(seconded) == 2 and "Cy gave you kudos: “for the launch #ownership”" in seconded[1]
     assert len(port.dms_to("dee")) == 2
@@ -187,7 +187,7 @@ async def test_message_action_thanks_the_author_once(core: Allybot, port: Memory
     assert first is not None and "Kudos sent to @Bo" in plain_text(first.message.text)
     again = await core.handle(action("still great", "a2"))
     assert again is not None and "already thanked Bo" in plain_text(again.message.text)
-    await core.scheduler.run_due()
+    await core.run_due()
     dm = port.dms_to("bo")
     assert len(dm) == 1 and "https://chat.example/5" in dm[0].text
 

@@ -21,7 +21,7 @@ async def say(core: Allybot, text: str, actor: str = "ana", **kw: object) -> str
     reply = await core.handle(
         command(user(actor), text, GENERAL, core.services.clock.now(), **kw)  # type: ignore[arg-type]
     )
-    await core.scheduler.run_due()
+    await core.run_due()
     assert reply is not None
     out = plain_text(reply.message.text)
     if reply.message.card is not None:  # what the card shows, too
@@ -104,8 +104,10 @@ async def test_reaction_kudos_taken_back_updates_counters(core: Allybot) -> None
     msg = MessageRef(GENERAL, "9")
     now = core.services.clock.now()
     await core.handle(reaction(user("cy"), msg, user("bo"), now))
+    await core.run_due()  # reactions are acknowledged at once and applied by the inbox
     assert "received 1 this month" in await say(core, "profile <@bo>")
     await core.handle(reaction(user("cy"), msg, user("bo"), now, added=False))
+    await core.run_due()
     assert "received 0 this month" in await say(core, "profile <@bo>")
 
 
@@ -325,7 +327,7 @@ async def test_a_command_is_one_unit_of_work_and_one_transaction(core: Allybot) 
         units, begun[:] = core.services.uow.transactions, []
         reply = await core.handle(inbound)
         n, units = len(begun), core.services.uow.transactions - units
-        await core.scheduler.run_due()  # delivering what it queued is not the command's cost
+        await core.run_due()  # delivering what it queued is not the command's cost
         assert reply is not None
         return plain_text(reply.message.text), n, units
 

@@ -84,6 +84,7 @@ async def test_reaction_gives_once_and_removal_takes_back(slack: SlackSystem) ->
     assert "https://example.slack.com/archives/C1/p1700000000000100" in dms[0]["text"]
     removed = dict(added, type="reaction_removed")
     assert (await slack.event(removed, event_id="EvB")).status == 200
+    await slack.deliver()  # acknowledged at once; applied by the inbox right after
     stats = await slack.command("kudos stats <@U2>")
     assert "received: 0 this week" in stats["text"]
 

@@ -31,6 +31,7 @@ from bot.settings import Settings
 from store import Database
 from store.models import Kudos, ProcessedEvent
 from tests.fakes import FakeBotConnector
+from tests.helpers import deliver_all
 
 # Microsoft's published activities, copied into tests/fixtures (see its SOURCES.md). Collected at
 # import time for parametrize, so this path cannot come from the `reference` fixture.
@@ -77,7 +78,7 @@ class TeamsSystem:
         return reply
 
     async def deliver(self) -> None:
-        await self.runtime.core.scheduler.run_due()
+        await deliver_all(self.runtime.core)
 
     def dms_to(self, user_id: str) -> list[dict[str, Any]]:
         """Activities the bot sent proactively into a chat it opened with `user_id`."""

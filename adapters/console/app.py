@@ -124,7 +124,7 @@ class ConsoleSession:
             else:
                 await self._post(text)
         finally:
-            await self.core.scheduler.run_due()
+            await self.core.run_due()
         return True
 
     async def _post(self, text: str) -> None:

@@ -50,6 +50,7 @@ class SlackAdapter:
         self.settings = settings
         # One HTTP session for every Web API call: a new one per call halves throughput.
         self.session = aiohttp.ClientSession()
+        # Calls made while answering Slack (bolt's listeners: views.open, auth.test).
         self.client = AsyncWebClient(
             token=settings.slack_bot_token,
             base_url=settings.slack_api_url,
@@ -59,7 +60,17 @@ class SlackAdapter:
                 AsyncRateLimitErrorRetryHandler(max_retry_count=2),
             ],
         )
-        self.port = SlackPort(self.client)
+        # The port's calls (the jobs worker's sends, and profile reads) retry nothing on their
+        # own: the queue owns retries, and a 429 comes back as DeliveryError(retry_after=...)
+        # to hold its lane instead of putting a worker to sleep (retry_handlers=[], since None
+        # would mean slack_sdk's default connection-error retry).
+        self.port_client = AsyncWebClient(
+            token=settings.slack_bot_token,
+            base_url=settings.slack_api_url,
+            session=self.session,
+            retry_handlers=[],
+        )
+        self.port = SlackPort(self.port_client)
         self.verifier = (
             SignatureVerifier(settings.slack_signing_secret)
             if settings.slack_signing_secret

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -34,6 +35,8 @@ FINAL_ERRORS = {
     "edit_window_closed",
     "restricted_action",
 }
+# When a 429 carries no usable Retry-After.
+RATE_LIMITED_WAIT = 30.0
 # An ephemeral can't reach someone outside the channel; a DM still can.
 EPHEMERAL_FALLBACK = {"user_not_in_channel", "channel_not_found", "not_in_channel"}
 
@@ -41,10 +44,18 @@ EPHEMERAL_FALLBACK = {"user_not_in_channel", "channel_not_found", "not_in_channe
 class SlackPort:
     platform = Platform.SLACK
     capabilities = Capabilities(
-        ephemeral=True, reactions_on_any_message=True, command_prefix="/ally ", home_tab=True
+        ephemeral=True,
+        reactions_on_any_message=True,
+        command_prefix="/ally ",
+        home_tab=True,
+        # chat.postMessage: "one message per second per channel", short bursts allowed.
+        lane_interval=1.0,
+        lane_burst=3,
     )
 
     def __init__(self, client: AsyncWebClient) -> None:
+        """`client` must not retry on its own (no slack_sdk retry handlers): the core's queue
+        owns retries, and a 429 must come back here to hold its lane, not be slept on."""
         self.client = client
 
     async def send(self, workspace: WorkspaceRef, target: Target, message: Message) -> Sent | None:
@@ -169,8 +180,17 @@ def _delivery_error(exc: SlackApiError) -> DeliveryError:
     code = _error(exc)
     status = getattr(exc.response, "status_code", 200)
     if status == 429 or code == "ratelimited":
-        retry_after = (exc.response.headers or {}).get("Retry-After") or (
-            exc.response.headers or {}
-        ).get("retry-after")
-        return DeliveryError("rate limited", retryable=True, retry_after=float(retry_after or 30))
+        return DeliveryError(
+            "rate limited", retryable=True, retry_after=_retry_after(exc.response.headers)
+        )
     return DeliveryError(f"Slack said {code or status}", retryable=code not in FINAL_ERRORS)
+
+
+def _retry_after(headers: Any) -> float:
+    """Slack's Retry-After (whole seconds); 30 s when it is missing or unreadable."""
+    headers = headers or {}
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return RATE_LIMITED_WAIT

@@ -38,6 +38,8 @@ T = TypeVar("T")
 CHANNEL_ID = "msteams"
 # When nobody in a tenant has talked to the bot yet there is no service URL to send to.
 UNKNOWN_TENANT_RETRY = 300.0
+# A 429 without a usable Retry-After.
+RATE_LIMITED_WAIT = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +73,12 @@ def delivery_error(exc: BaseException) -> DeliveryError | None:
     if isinstance(status, int):
         reason = f"Bot Connector answered HTTP {status}: {exc}"
         if status in (408, 429) or status >= 500:
-            return DeliveryError(reason, retryable=True, retry_after=_retry_after(response))
+            retry_after = _retry_after(response)
+            if status == 429 and retry_after is None:
+                # Still a rate limit: it holds the conversation's lane rather than spending
+                # an attempt (bot/pacing.py).
+                retry_after = RATE_LIMITED_WAIT
+            return DeliveryError(reason, retryable=True, retry_after=retry_after)
         # 403: the bot was removed or blocked; 404: the conversation or user is gone; other
         # 4xx mean the request itself is wrong. Sending it again cannot help.
         return DeliveryError(reason, retryable=False)
@@ -109,6 +116,12 @@ class TeamsPort:
             reactions_on_any_message=False,
             command_prefix="",
             default_reactions=thanks_reactions,
+            # Per bot per conversation: 7 in 1 s, 8 in 2 s, 60 in 30 s; per tenant 50 requests
+            # per second, of which these leave some for turn replies (bot/pacing.py).
+            lane_interval=0.55,
+            lane_burst=4,
+            workspace_interval=0.025,
+            workspace_burst=10,
         )
         self._cloud = cloud
         self._app_id = app_id

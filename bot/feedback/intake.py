@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from pydantic import BaseModel
 
@@ -112,7 +113,11 @@ class Intake:
             return
         if not self.s.capabilities(event.workspace.platform).reactions_on_any_message:
             return  # Teams reports reactions on the bot's own posts only
-        config = await feedback_config.load(work.session, work.ws_id)
+        # Read on every reaction: shared between units of work (config invalidates it).
+        config = await work.cached(
+            ("feedback_config", work.ws_id),
+            partial(feedback_config.load, work.session, work.ws_id),
+        )
         if not config.reaction or event.reaction != config.reaction:
             return
         if not await work.claim(type(event).__name__):

@@ -11,6 +11,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import cast
 
 from bot import calendar
@@ -237,14 +238,17 @@ class KudosService:
         await ws_store.lock_members(session, [giver.member_id, *(p.member_id for p in eligible)])
 
         outcome.allowance = await self._allowance(work)
-        outcome.used = await kudos_store.active_given_since(
-            session, giver.member_id, calendar.day_start(now, giver.tz)
+        outcome.used, existing_by = await kudos_store.given_and_existing(
+            session,
+            ws_id,
+            giver.member_id,
+            calendar.day_start(now, giver.tz),
+            grant.source_key,
+            [p.member_id for p in eligible],
         )
         fresh: list[tuple[Person, Kudos | None]] = []
         for person in eligible:
-            existing = await kudos_store.find_kudos(
-                session, ws_id, giver.member_id, person.member_id, grant.source_key
-            )
+            existing = existing_by.get(person.member_id)
             if existing is None or existing.revoked_at is not None:
                 fresh.append((person, existing))
             elif grant.reaction and existing.source == "reaction":
@@ -282,7 +286,7 @@ class KudosService:
             outcome.used += 1
             if existing is not None:
                 # Given, taken back, now given again: restore it, without a second DM.
-                existing.revoked_at, existing.created_at = None, now
+                await kudos_store.restore_kudos(session, existing, now)
                 post = say.public_post(
                     giver, [person], said, grant.reaction, grant.link, ping=False
                 )
@@ -423,6 +427,8 @@ class KudosService:
         rows = await kudos_store.kudos_by_source(
             session, ws_id, event.message.key, giver_id=giver.member_id, source="reaction"
         )
+        if rows:  # as when given: the people it touches, locked in one order
+            await ws_store.lock_members(session, [giver.member_id, *(r.recipient_id for r in rows)])
         names: list[str] = []
         for row in rows:
             left = await kudos_store.remove_reaction(session, row.id, event.reaction)
@@ -468,9 +474,11 @@ class KudosService:
     # ----- settings and stats ---------------------------------------------------------
 
     async def reactions(self, work: Work) -> list[str]:
-        configured = await ws_store.get_kudos_reactions(work.session, work.ws_id)
+        """The workspace's kudos emoji (shared between units of work until `config` changes
+        them), or the platform's defaults."""
+        configured = await work.cached(("kudos_reactions", work.ws_id), partial(_reactions, work))
         if configured:
-            return configured
+            return list(configured)
         return self.default_reactions(work.workspace.platform)
 
     def default_reactions(self, platform: Platform) -> list[str]:
@@ -498,6 +506,10 @@ class KudosService:
 
 
 _POST_KEY = re.compile(r"kudos:(\d+):(?:post|announce)")
+
+
+async def _reactions(work: Work) -> tuple[str, ...]:
+    return tuple(await ws_store.get_kudos_reactions(work.session, work.ws_id))
 
 
 def _checked(reason: str) -> str:

@@ -6,6 +6,8 @@ changes it); Teams and the console show the same card for the `home` command.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import BaseModel
 
 from bot import calendar
@@ -17,7 +19,7 @@ from bot.messages import Button, Card, CardField, Message, Reply, Section, rich
 from bot.recognition.events import RecognitionChanged
 from bot.recognition.leaderboard import Leaderboards
 from bot.recognition.service import Recognition
-from bot.scheduler import GiveUp, RetryLater
+from bot.scheduler import Defer, GiveUp
 from bot.services import Services
 from bot.work import Work
 from store import badges as badge_store
@@ -133,13 +135,17 @@ class Home:
             KIND,
             f"{KIND}:{user_id}:{because}",
             _HomeJob(workspace=work.workspace, user_id=user_id).model_dump_json(),
+            platform=work.workspace.platform.value,
         )
 
     async def publish(self, payload: str) -> None:
         job = _HomeJob.model_validate_json(payload)
         port = self.s.ports.get(job.workspace.platform)
         if port is None:
-            raise RetryLater(f"no adapter running for {job.workspace.platform}", delay=60)
+            raise Defer(
+                self.s.clock.now() + timedelta(seconds=60),
+                f"no adapter running for {job.workspace.platform}",
+            )
         if not port.capabilities.home_tab:
             raise GiveUp(f"{job.workspace.platform} has no home view")
         ref = UserRef(job.workspace, job.user_id)

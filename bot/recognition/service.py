@@ -7,8 +7,9 @@ with the events, and a replayed event (deduplicated before it gets here) changes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from collections.abc import Hashable, Mapping
+from datetime import timedelta
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +23,7 @@ from bot.services import Services
 from bot.work import Work
 from store import badges as badge_store
 from store import recognition as rec_store
-from store.models import Badge, BadgeAward
+from store.models import Badge, BadgeAward, BadgeRule
 
 # The counters rules can use, with how people read them.
 COUNTERS: dict[str, str] = {
@@ -33,7 +34,10 @@ COUNTERS: dict[str, str] = {
     "questions_answered": "questions answered",
     "trainings_completed": "trainings completed",
 }
-_LAST_GIVE_WEEK = "last_give_week"  # bookkeeping for the streak, not a rule counter
+# Facts the process remembers once committed, because they never stop being true (thanked
+# pairs and rule awards are never deleted); past this many, it forgets them all and learns
+# them again.
+KNOWN_MAX = 200_000
 
 
 # A new workspace starts with these; curators can edit or retire them.
@@ -71,6 +75,8 @@ class Recognition:
     def __init__(self, services: Services) -> None:
         self.s = services
         self._seeded: set[int] = set()
+        # (giver, recipient) pairs thanked and (badge, member, award key) awarded, committed.
+        self._known: set[Hashable] = set()
 
     async def ensure_defaults(self, session: AsyncSession, ws_id: int) -> None:
         """Seeds the default badges once per workspace; existing ones (edited, retired) stay."""
@@ -108,46 +114,49 @@ class Recognition:
         await self.ensure_defaults(session, ws_id)
         periods = calendar.period_starts(change.given_at, await work.timezone())
         giver, recipient = change.giver, change.recipient
+        # Both people's totals in one statement, then both people's counters in one.
         await rec_store.add_to_totals(
             session,
             workspace_id=ws_id,
-            member_id=recipient.member_id,
             periods=periods,
             values=change.values,
-            received=change.delta,
+            received_by=recipient.member_id,
+            given_by=giver.member_id,
+            delta=change.delta,
         )
-        await rec_store.add_to_totals(
-            session,
-            workspace_id=ws_id,
-            member_id=giver.member_id,
-            periods=periods,
-            values=change.values,
-            given=change.delta,
-        )
-        await rec_store.bump_counter(session, recipient.member_id, "kudos_received", change.delta)
-        await rec_store.bump_counter(session, giver.member_id, "kudos_given", change.delta)
-        giver_counters = {"kudos_given"}
+        bumps = [(recipient.member_id, "kudos_received"), (giver.member_id, "kudos_given")]
+        streak = None
         if change.delta > 0:
-            if await rec_store.first_thanks(session, giver.member_id, recipient.member_id):
-                await rec_store.bump_counter(session, giver.member_id, "people_thanked", 1)
-                giver_counters.add("people_thanked")
-            if await self._extend_streak(session, giver, change.given_at):
-                giver_counters.add("give_streak_weeks")
-        await self.evaluate(work, {recipient: {"kudos_received"}, giver: giver_counters})
+            if await self._first_thanks(work, giver.member_id, recipient.member_id):
+                bumps.append((giver.member_id, "people_thanked"))
+            day = change.given_at.astimezone(giver.tz).date()
+            # Consecutive weeks (in the giver's time zone) with at least one kudos given.
+            streak = (giver.member_id, (day - timedelta(days=day.weekday())).toordinal())
+        # A counter bumped but not returned has no row: it is 0.
+        values = {
+            **dict.fromkeys(bumps, 0),
+            **await rec_store.bump_counters(session, bumps, change.delta, streak=streak),
+        }
+        giver_counters = {counter for member, counter in bumps if member == giver.member_id}
+        if (giver.member_id, rec_store.STREAK) in values:  # the streak moved
+            giver_counters.add(rec_store.STREAK)
+        changed = {recipient: {"kudos_received"}, giver: giver_counters}
+        await self.evaluate(work, changed, values)
         work.emit(RecognitionChanged(people=(giver, recipient), because=change.event_id))
 
-    async def _extend_streak(self, session: AsyncSession, giver: Person, when: datetime) -> bool:
-        """Counts consecutive weeks (in the giver's time zone) with at least one kudos given."""
-        day = when.astimezone(giver.tz).date()
-        week = (day - timedelta(days=day.weekday())).toordinal()
-        last = await rec_store.get_counter(session, giver.member_id, _LAST_GIVE_WEEK)
-        if last == week:
+    async def _first_thanks(self, work: Work, giver_id: int, recipient_id: int) -> bool:
+        """Records that giver thanked recipient; True the first time."""
+        pair = ("thanked", giver_id, recipient_id)
+        if pair in self._known:
             return False
-        streak = await rec_store.get_counter(session, giver.member_id, "give_streak_weeks")
-        streak = streak + 1 if last == week - 7 else 1
-        await rec_store.set_counter(session, giver.member_id, "give_streak_weeks", streak)
-        await rec_store.set_counter(session, giver.member_id, _LAST_GIVE_WEEK, week)
-        return True
+        first = await rec_store.first_thanks(work.session, giver_id, recipient_id)
+        work.on_commit(partial(self._remember, pair))
+        return first
+
+    def _remember(self, fact: Hashable) -> None:
+        if len(self._known) >= KNOWN_MAX:
+            self._known.clear()
+        self._known.add(fact)
 
     async def bump(self, work: Work, person: Person, counter: str, delta: int) -> None:
         """For other capabilities (answered questions, finished trainings), in their unit of
@@ -155,35 +164,47 @@ class Recognition:
         if counter not in COUNTERS:
             raise ValueError(f"unknown counter {counter!r}")
         await self.ensure_defaults(work.session, work.ws_id)
-        await rec_store.bump_counter(work.session, person.member_id, counter, delta)
-        await self.evaluate(work, {person: {counter}})
+        value = await rec_store.bump_counter(work.session, person.member_id, counter, delta)
+        await self.evaluate(work, {person: {counter}}, {(person.member_id, counter): value})
 
     # ----- rules ----------------------------------------------------------------------
 
     async def evaluate(
-        self, work: Work, changed: Mapping[Person, set[str]]
+        self,
+        work: Work,
+        changed: Mapping[Person, set[str]],
+        values: Mapping[tuple[int, str], int] | None = None,
     ) -> list[tuple[Person, Badge, BadgeAward]]:
-        """Awards what the changed counters now earn. Idempotent: an award key per level."""
+        """Awards what the changed counters now earn. Idempotent: an award key per level.
+
+        `values`: the counters' new values where the caller knows them ((member id, counter));
+        the others are read. The workspace's rules are shared between units of work until a
+        badge or rule changes (store/badges.py marks it)."""
         session, ws_id = work.session, work.ws_id
-        counters = set().union(*changed.values()) if changed else set()
-        rules = await badge_store.rules_for(session, ws_id, counters)
+        rules = await work.cached(("badge_rules", ws_id), partial(self._rules, work))
         awarded = []
         for person, theirs in changed.items():
             for badge, rule in rules:
                 if rule.counter not in theirs:
                     continue
-                value = await rec_store.get_counter(session, person.member_id, rule.counter)
+                key = (person.member_id, rule.counter)
+                if values is not None and key in values:
+                    value = values[key]
+                else:
+                    value = await rec_store.get_counter(session, person.member_id, rule.counter)
                 for award in await self._award_by_rule(
-                    session, ws_id, badge, rule.threshold, rule.counter, person, value
+                    work, badge, rule.threshold, rule.counter, person, value
                 ):
                     awarded.append((person, badge, award))
                     await self.announce(work, person, badge, award)
         return awarded
 
+    async def _rules(self, work: Work) -> tuple[tuple[Badge, BadgeRule], ...]:
+        return await badge_store.active_rules(work.session, work.ws_id)
+
     async def _award_by_rule(
         self,
-        session: AsyncSession,
-        ws_id: int,
+        work: Work,
         badge: Badge,
         threshold: int,
         counter: str,
@@ -192,9 +213,13 @@ class Recognition:
     ) -> list[BadgeAward]:
         if value < threshold:
             return []
+        session, ws_id = work.session, work.ws_id
         now = self.s.clock.now()
         what = COUNTERS.get(counter, counter)
         if not badge.repeatable:
+            held = ("award", badge.id, person.member_id, "rule")
+            if held in self._known:  # awarded before (and maybe revoked since): nothing to do
+                return []
             award = await badge_store.award(
                 session,
                 workspace_id=ws_id,
@@ -205,8 +230,11 @@ class Recognition:
                 awarded_by=None,
                 now=now,
             )
+            work.on_commit(partial(self._remember, held))
             return [award] if award else []
         earned = value // threshold
+        if ("award", badge.id, person.member_id, f"rule:{earned}") in self._known:
+            return []  # every level up to this one is awarded
         done = await badge_store.rule_awards_count(session, badge.id, person.member_id)
         out = []
         for level in range(done + 1, earned + 1):
@@ -222,6 +250,10 @@ class Recognition:
             )
             if award:
                 out.append(award)
+        # Once committed, every level up to `earned` is held (awarded now or before).
+        work.on_commit(
+            partial(self._remember, ("award", badge.id, person.member_id, f"rule:{earned}"))
+        )
         return out
 
     async def apply_rule_retroactively(
@@ -239,7 +271,7 @@ class Recognition:
             person = self.s.directory.from_member(workspace, member)
             qualified.append(person.name)
             new = await self._award_by_rule(
-                session, ws_id, badge, rule.threshold, rule.counter, person, value
+                work, badge, rule.threshold, rule.counter, person, value
             )
             for award in new:
                 await self.announce(work, person, badge, award)
@@ -262,7 +294,7 @@ class Recognition:
         )
         settings = await work.settings()
         channel = settings.recognition_channel if settings else None
-        prefs = await rec_store.preferences(session, person.member_id)
+        prefs = await rec_store.preferences(session, person.member_id) if channel else None
         if channel and not (prefs and prefs.announce_opt_out):
             post = rich("🏅 ", Name(user=person.ref, name=person.name), f" earned {badge.emoji} ")
             post += _badge_name(badge) + rich(": ", award.citation)

@@ -1,0 +1,212 @@
+"""The durable inbox: committed before the ack, applied after it, each event exactly once,
+in order per message; on SQLite and PostgreSQL, through the real core and store."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.bootstrap import bootstrap
+from bot.clock import ManualClock
+from bot.core import Allybot
+from bot.ids import MessageRef
+from bot.inbox import LEASE
+from bot.settings import Settings
+from store import Database
+from store import inbox as inbox_store
+from store.models import InboxEvent, Kudos
+from tests.conftest import GENERAL, user
+from tests.helpers import reaction
+from tests.memory_port import MemoryPort
+
+
+async def count(core: Allybot, model: type, *where: object) -> int:
+    async with core.services.db.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def active_kudos(core: Allybot) -> int:
+    return await count(core, Kudos, Kudos.revoked_at.is_(None))
+
+
+def clap(actor: str, message: str, author: str, core: Allybot, **kw: object) -> object:
+    return reaction(
+        user(actor),
+        MessageRef(GENERAL, message),
+        user(author),
+        core.services.clock.now(),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+async def test_a_reaction_is_committed_at_the_door_and_applied_after(
+    core: Allybot, port: MemoryPort
+) -> None:
+    assert await core.handle(clap("cy", "m1", "bo", core)) is None  # type: ignore[arg-type]
+    assert await count(core, InboxEvent) == 1
+    assert await active_kudos(core) == 0  # acknowledged, not applied yet
+    depth = await core.inbox.depth()  # type: ignore[union-attr]
+    assert depth.waiting == 1 and depth.oldest is not None
+    assert await core.run_due() >= 1
+    assert await active_kudos(core) == 1
+    assert "Cy gave you kudos" in port.dms_to("bo")[0].text
+    assert (await core.inbox.depth()).waiting == 0  # type: ignore[union-attr]
+
+
+async def test_redelivery_is_a_no_op_at_the_door(core: Allybot) -> None:
+    event = clap("cy", "m1", "bo", core, event_id="Ev1")
+    await asyncio.gather(*(core.handle(event) for _ in range(5)))  # type: ignore[arg-type]
+    await core.handle(event)  # type: ignore[arg-type]
+    assert await count(core, InboxEvent) == 1
+    await core.run_due()
+    await core.handle(event)  # Slack retrying after it was applied
+    await core.run_due()
+    assert await count(core, InboxEvent) == 1
+    assert await active_kudos(core) == 1
+
+
+async def test_concurrent_requests_share_commits(core: Allybot) -> None:
+    inbox = core.inbox
+    assert inbox is not None
+    events = [clap(f"p{i}", f"m{i}", "bo", core) for i in range(60)]
+    before = inbox.batches
+    await asyncio.gather(*(core.handle(e) for e in events))  # type: ignore[arg-type]
+    assert await count(core, InboxEvent) == 60
+    assert inbox.batches - before < 60 / 2  # group commit: far fewer commits than events
+
+
+async def test_add_and_remove_on_one_message_apply_in_order(core: Allybot) -> None:
+    # Added, removed, added, removed: whatever the workers' interleaving, it ends taken back.
+    for i, added in enumerate((True, False, True, False)):
+        await core.handle(clap("cy", "m1", "bo", core, added=added, event_id=f"E{i}"))  # type: ignore[arg-type]
+    other = clap("dee", "m2", "bo", core, event_id="E9")
+    await core.handle(other)  # type: ignore[arg-type]
+    async with core.services.db.transaction() as session:
+        claimed = await inbox_store.claim(session, core.services.clock.now(), limit=10, lease=LEASE)
+    # Only the first event of each message's partition can be claimed at a time.
+    assert sorted(c.kind for c in claimed) == ["ReactionChanged", "ReactionChanged"]
+    assert len(claimed) == 2
+    async with core.services.db.transaction() as session:
+        for c in claimed:  # give them back, as a worker whose lease ran out
+            await inbox_store.retry(session, c, core.services.clock.now(), "test", final=False)
+    await core.run_due()
+    assert await active_kudos(core) == 1  # Dee's on m2; Cy's on m1 was taken back last
+
+
+async def test_applied_once_across_a_crash_between_commit_and_apply(
+    settings: Settings, db_url: str, clock: ManualClock, port: MemoryPort
+) -> None:
+    first_db = Database(db_url)
+    first = bootstrap(settings, first_db, {port.platform: port}, clock)
+    await first.handle(clap("cy", "m1", "bo", first, event_id="Ev-crash"))  # type: ignore[arg-type]
+    # A worker claims it, then the process dies before applying it.
+    async with first_db.transaction() as session:
+        (claimed,) = await inbox_store.claim(session, clock.now(), limit=5, lease=LEASE)
+    await first_db.dispose()
+
+    second_db = Database(db_url)
+    second = bootstrap(settings, second_db, {port.platform: port}, clock)
+    try:
+        assert await second.run_due() == 0  # still leased to the dead worker
+        clock.advance(LEASE + timedelta(seconds=1))
+        await second.run_due()
+        await second.run_due()
+        assert await active_kudos(second) == 1
+        # The effect committed but the process died before "applied" was: the event claim
+        # makes applying it again a no-op.
+        async with second_db.transaction() as session:
+            row = await session.get(InboxEvent, claimed.id)
+            assert row is not None and row.status == "done"
+            row.status, row.payload = "pending", claimed.payload
+        await second.run_due()
+        assert await active_kudos(second) == 1
+        assert len([p for p in port.dms_to("bo") if "gave you kudos" in p.text]) == 1
+    finally:
+        await second_db.dispose()
+
+
+async def test_two_workers_apply_each_event_once(
+    settings: Settings, db_url: str, clock: ManualClock, port: MemoryPort
+) -> None:
+    for i in range(40):
+        port.add(f"p{i}", f"P{i}")
+    dbs = [Database(db_url), Database(db_url)]
+    cores = [bootstrap(settings, d, {port.platform: port}, clock) for d in dbs]
+    try:
+        await asyncio.gather(
+            *(cores[i % 2].handle(clap(f"p{i}", f"m{i % 7}", "bo", cores[0])) for i in range(40))  # type: ignore[arg-type]
+        )
+        await asyncio.gather(cores[0].run_due(), cores[1].run_due())
+        await asyncio.gather(cores[0].run_due(), cores[1].run_due())
+        assert await active_kudos(cores[0]) == 40
+        assert await count(cores[0], InboxEvent, InboxEvent.status == "done") == 40
+        assert len([p for p in port.dms_to("bo") if "gave you kudos" in p.text]) == 40
+    finally:
+        for d in dbs:
+            await d.dispose()
+
+
+async def test_an_event_that_keeps_failing_is_set_aside_and_logged(
+    core: Allybot, caplog: pytest.LogCaptureFixture, clock: ManualClock
+) -> None:
+    async def broken(*_: object) -> None:
+        raise RuntimeError("boom")
+
+    inbox = core.inbox
+    assert inbox is not None
+    inbox._apply = broken  # type: ignore[method-assign]
+    await core.handle(clap("cy", "m1", "bo", core))  # type: ignore[arg-type]
+    with caplog.at_level(logging.ERROR):
+        for _ in range(6):
+            await inbox.run_due()
+            clock.advance(timedelta(minutes=10))
+    assert (await inbox.depth()).failed == 1
+    assert "gave up" in caplog.text
+
+
+async def test_a_backlog_tells_the_admins(
+    core: Allybot, port: MemoryPort, clock: ManualClock
+) -> None:
+    inbox = core.inbox
+    assert inbox is not None
+    await core.handle(clap("ana", "m0", "bo", core))  # type: ignore[arg-type]
+    await core.run_due()  # Ana (an ALLYBOT_ADMINS admin) is now a member
+    await core.handle(clap("cy", "m1", "bo", core))  # type: ignore[arg-type]
+    clock.advance(timedelta(minutes=6))
+    await inbox.check_backlog()
+    await core.scheduler.run_due()
+    assert any("Allybot is behind" in p.text for p in port.dms_to("ana"))
+
+
+async def test_allybot_status_shows_the_inbox_and_the_jobs(
+    tmp_path: object,
+    clock: ManualClock,
+    port: MemoryPort,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from adapters.cli import main
+    from bot.bootstrap import open_database, status_report
+
+    settings = Settings(DATA_DIR=tmp_path, _env_file=None)  # type: ignore[call-arg]
+    db = await open_database(settings)
+    core = bootstrap(settings, db, {port.platform: port}, clock)
+    await core.handle(clap("cy", "m1", "bo", core))  # type: ignore[arg-type]
+    clock.advance(timedelta(seconds=42))
+    report = await status_report(settings, clock)
+    assert "Inbox: 1 waiting (oldest: 42.0 s), 0 failed." in report
+    await core.run_due()
+    report = await status_report(settings, clock)
+    assert "Inbox: 0 waiting (oldest: none)" in report and "done" in report
+    await db.dispose()
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert await asyncio.to_thread(main, ["status"]) == 0  # the command itself
+    assert "Inbox: 0 waiting" in capsys.readouterr().out
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "new"))
+    assert await asyncio.to_thread(main, ["status"]) == 0
+    assert "no database at" in capsys.readouterr().out  # said, not a traceback
