@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sqlite3
 import sys
@@ -16,26 +15,20 @@ import aiohttp
 
 from tests.fakes import FakeSlackApi, slack_signed_headers
 from tests.slack_support import SECRET, TEAM
-from tests.test_serve import ROOT, _free_port
+from tests.test_serve import _free_port, serve_env
 
 EVENTS = 300
 KILL_AFTER = 120  # acknowledgements
 
 
 async def _start(tmp_path: Path, port: int, fake_slack: FakeSlackApi) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        DATA_DIR=str(tmp_path),
-        PORT=str(port),
-        HOST="127.0.0.1",
-        SLACK_BOT_TOKEN="xoxb-test-token",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=fake_slack.url,
+    env = serve_env(
+        tmp_path,
+        port,
+        fake_slack,
         LOG_LEVEL="WARNING",
         INBOX_LEASE_SECONDS="2",  # a killed worker's events are taken over after 2 s
     )
-    env.pop("DATABASE_URL", None)
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -23,12 +23,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_serve_process_handles_a_command_and_delivers(
-    tmp_path: Path, fake_slack: FakeSlackApi
-) -> None:
-    fake_slack.add_user("U1", "Ana")
-    fake_slack.add_user("U2", "Bo")
-    port = _free_port()
+def serve_env(tmp_path: Path, port: int, fake_slack: FakeSlackApi, **extra: str) -> dict[str, str]:
+    """The environment of an `allybot serve` process on loopback against the fake Web API, with
+    nothing of this machine's own platform settings or database."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))}
     env.update(
         PYTHONPATH=str(ROOT),
@@ -38,8 +35,19 @@ async def test_serve_process_handles_a_command_and_delivers(
         SLACK_BOT_TOKEN="xoxb-test-token",
         SLACK_SIGNING_SECRET=SECRET,
         SLACK_API_URL=fake_slack.url,
+        **extra,
     )
     env.pop("DATABASE_URL", None)
+    return env
+
+
+async def test_serve_process_handles_a_command_and_delivers(
+    tmp_path: Path, fake_slack: FakeSlackApi
+) -> None:
+    fake_slack.add_user("U1", "Ana")
+    fake_slack.add_user("U2", "Bo")
+    port = _free_port()
+    env = serve_env(tmp_path, port, fake_slack)
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
