@@ -36,6 +36,22 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     serve = sub.add_parser("serve", help="run the HTTP server for Slack and Teams")
     serve.add_argument("--no-migrate", action="store_true", help="don't apply migrations first")
+    serve.add_argument(
+        "--worker",
+        choices=["auto", "process", "split", "inline", "external"],
+        default="auto",
+        help="where events and jobs are applied: a worker process this one starts (process), "
+        "two (split: events, and jobs), this process, or `allybot worker` processes you run "
+        "yourself; auto (the default) is process on SQLite, split on PostgreSQL",
+    )
+    worker = sub.add_parser(
+        "worker", help="apply the inbox's events and run the jobs (serve starts one itself)"
+    )
+    worker.add_argument("--no-migrate", action="store_true", help="don't apply migrations first")
+    worker.add_argument(
+        "--only", choices=["inbox", "jobs"], default=None, help="run only the inbox or the jobs"
+    )
+    worker.add_argument("--from-door", action="store_true", help=argparse.SUPPRESS)
     console = sub.add_parser("console", help="chat with Allybot in a simulated workspace")
     console.add_argument("--script", type=Path, help="replay a script and print the transcript")
     console.add_argument("--as", dest="as_user", default=None, help="start as this person")
@@ -100,7 +116,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                     file=sys.stderr,
                 )
                 return 2
-            return asyncio.run(_serve(settings, migrate=not args.no_migrate))
+            return asyncio.run(
+                _serve(
+                    settings,
+                    migrate=not getattr(args, "no_migrate", False),
+                    worker=getattr(args, "worker", "auto"),
+                )
+            )
+        if command == "worker":
+            return asyncio.run(
+                _worker(settings, migrate=not args.no_migrate, door=args.from_door, only=args.only)
+            )
         if command == "console":
             from adapters.console.app import run_console
 
@@ -140,13 +166,35 @@ async def _db(settings: Settings, action: str) -> int:
     return 0
 
 
-async def _serve(settings: Settings, *, migrate: bool) -> int:
+async def _serve(settings: Settings, *, migrate: bool, worker: str = "auto") -> int:
     from aiohttp import web
 
-    from adapters.runtime import build_runtime
+    from adapters.runtime import WorkerProcess, build_runtime
 
-    runtime = await build_runtime(settings, migrate=migrate)
+    if worker == "auto":
+        # SQLite has one writer: a second worker process would mostly wait for its lock.
+        worker = "process" if settings.db_url.startswith("sqlite") else "split"
+    runtime = await build_runtime(settings, migrate=migrate, run_worker=worker == "inline")
+    children: list[WorkerProcess] = []
     try:
+        if worker == "process":
+            both = WorkerProcess(["--no-migrate", "--from-door"])
+            children = [both]
+            await both.start()
+            if runtime.core.inbox is not None:
+                runtime.core.inbox.notify = both.poke
+            runtime.core.scheduler.notify = both.poke
+        elif worker == "split":
+            # Applying events and delivering messages each get a core: the inbox's worker
+            # pokes the jobs' through this door when it queued messages.
+            jobs = WorkerProcess(["--no-migrate", "--from-door", "--only", "jobs"])
+            inbox = WorkerProcess(["--no-migrate", "--from-door", "--only", "inbox"], jobs.poke)
+            children = [inbox, jobs]
+            for child in children:
+                await child.start()
+            if runtime.core.inbox is not None:
+                runtime.core.inbox.notify = inbox.poke
+            runtime.core.scheduler.notify = jobs.poke
         if runtime.socket_mode is not None:
             await runtime.socket_mode.connect_async()
         runner = web.AppRunner(runtime.app)
@@ -163,6 +211,21 @@ async def _serve(settings: Settings, *, migrate: bool) -> int:
             await asyncio.Event().wait()
         finally:
             await runner.cleanup()
+    finally:
+        for child in children:
+            await child.stop()
+        await runtime.close()
+    return 0
+
+
+async def _worker(settings: Settings, *, migrate: bool, door: bool, only: str | None) -> int:
+    from adapters.runtime import build_runtime, serve_worker
+
+    runtime = await build_runtime(settings, migrate=migrate, run_worker=False)
+    try:
+        await serve_worker(
+            runtime, from_door=door, inbox=only in (None, "inbox"), jobs=only in (None, "jobs")
+        )
     finally:
         await runtime.close()
     return 0

@@ -10,7 +10,8 @@ process of its own on loopback. Per round, alternately floor and Allybot:
 
 - closed loop, `--concurrency` requests in flight: acks/s, ack p50 and p99;
 - Allybot only: every acknowledged event is in the inbox (durable), and the sustained
-  processing rate (events applied per second until the inbox is empty, DMs included);
+  processing rate (events applied per second until the inbox is empty, DMs included), with the
+  CPU per event of the door (`allybot serve`) and of its worker processes over that phase;
 - Allybot only, open loop at 200 events/s for 5 s: ack p99;
 - Allybot only, open loop at 100 events/s for 10 s: end-to-end p99, from sending the event to
   the recipient's DM reaching the fake Slack Web API.
@@ -168,6 +169,32 @@ async def stop(proc: Any) -> None:
         except TimeoutError:
             proc.kill()
             await proc.wait()
+
+
+# ----- CPU of the server's processes ---------------------------------------------------------
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pid: int) -> float:
+    """Seconds of CPU a process used so far (user + system), 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(the door's CPU seconds, its worker processes'), so far."""
+    return _cpu_of(pid), sum(_cpu_of(c) for c in _children(pid))
 
 
 # ----- load -------------------------------------------------------------------------------
@@ -328,12 +355,16 @@ async def run_backend(label: str, db_url: str, args: argparse.Namespace) -> None
             figures.update({f"floor_{k}": v for k, v in f.items()})
 
             numbers = [next(counter) for _ in range(args.events)]
+            door0, work0 = cpu_split(ally.pid)
             began = time.perf_counter()
             a = await closed_loop(ally_url, numbers, args.concurrency)
             figures.update({f"ally_{k}": v for k, v in a.items()})
             figures["durable"] = await store.inbox_rows(numbers) / args.events
             drained = await store.drain()
             figures["applied_per_s"] = args.events / (drained - began)
+            door1, work1 = cpu_split(ally.pid)
+            figures["door_cpu_ms"] = (door1 - door0) / args.events * 1000
+            figures["worker_cpu_ms"] = (work1 - work0) / args.events * 1000
 
             numbers = [next(counter) for _ in range(1000)]
             latencies, _ = await open_loop(ally_url, numbers, 200)
@@ -353,7 +384,8 @@ async def run_backend(label: str, db_url: str, args: argparse.Namespace) -> None
                 f"(p50 {a['p50_ms']:.1f} ms, p99 {a['p99_ms']:.1f} ms), "
                 f"durable {figures['durable']:.0%}, applied {figures['applied_per_s']:.0f}/s, "
                 f"ack p99 at 200/s {figures['p99_at_200_ms']:.1f} ms, "
-                f"e2e p99 at 100/s {figures['e2e_p99_s']:.2f} s",
+                f"e2e p99 at 100/s {figures['e2e_p99_s']:.2f} s; CPU per event: door "
+                f"{figures['door_cpu_ms']:.2f} ms, workers {figures['worker_cpu_ms']:.2f} ms",
                 flush=True,
             )
     finally:
@@ -374,6 +406,8 @@ async def run_backend(label: str, db_url: str, args: argparse.Namespace) -> None
         f"ratio {med('ally_acks_per_s') / med('floor_acks_per_s'):.2f}; "
         f"durable {med('durable'):.0%}; failed {med('ally_failed'):.0f}\n"
         f"  processing: {med('applied_per_s'):.0f} events applied/s (DMs delivered too)\n"
+        f"  CPU per event: door {med('door_cpu_ms'):.2f} ms, worker processes "
+        f"{med('worker_cpu_ms'):.2f} ms (acknowledged, applied and delivered)\n"
         f"  ack p99 at 200 events/s: {med('p99_at_200_ms'):.1f} ms\n"
         f"  end to end p99 at 100 events/s: {med('e2e_p99_s'):.2f} s "
         f"({med('e2e_missing'):.0f} DMs missing)",

@@ -12,7 +12,9 @@ new message, and applies them with `Inbox.run_due` as a worker does (measured: t
 CPU with `time.process_time`, aiosqlite's thread included, and the wall clock over that phase
 only; and the SQL statements sent, counted with SQLAlchemy's before_cursor_execute, so an
 executemany counts once). It prints, per backend and scenario, the medians over the rounds of
-CPU ms per event, events per second (one process, one event loop) and statements per event.
+CPU ms per event, events per second (one process, one event loop) and statements per event;
+then the CPU and statements of each delivery those events queued, run through the jobs worker
+(`Scheduler.run_due`, to the memory port: no HTTP), measured apart.
 
 Scenarios:
   steady  people who thanked each other before (four warm-up rounds, not measured): each event
@@ -70,6 +72,13 @@ class Round:
     cpu: float  # seconds of CPU, whole process
     wall: float
     statements: int
+    jobs: int = 0  # the deliveries those events queued, run afterwards (measured apart)
+    job_cpu: float = 0.0
+    job_statements: int = 0
+
+    @property
+    def job_cpu_ms(self) -> float:
+        return self.job_cpu / self.jobs * 1000 if self.jobs else 0.0
 
     @property
     def cpu_ms(self) -> float:
@@ -143,7 +152,12 @@ class Bench:
             if profiler is not None:
                 profiler.stop()
         assert applied == len(pairs), (applied, len(pairs))
-        return Round(len(pairs), cpu, wall, self.counter.n)
+        statements = self.counter.n
+        with self.counter.counting():  # then the DMs they queued, through the jobs worker
+            job_cpu = time.process_time()
+            jobs = await self.core.scheduler.run_due()
+            job_cpu = time.process_time() - job_cpu
+        return Round(len(pairs), cpu, wall, statements, jobs, job_cpu, self.counter.n)
 
 
 def steady_pairs(n: int, shift: int) -> list[tuple[str, str]]:
@@ -229,9 +243,14 @@ def report(backend: str, name: str, results: list[Round]) -> None:
     rate = statistics.median(r.per_second for r in results)
     stmts = statistics.median(r.statements_per_event for r in results)
     spread = ", ".join(f"{r.cpu_ms:.2f}" for r in results)
+    jobs = statistics.median(r.jobs / r.events for r in results)
+    job_cpu = statistics.median(r.job_cpu_ms for r in results)
+    job_stmts = statistics.median(r.job_statements / max(1, r.jobs) for r in results)
     print(
         f"{backend:<10} {name:<6}  CPU {cpu:6.2f} ms/event  {rate:7.0f} events/s  "
-        f"{stmts:5.1f} statements/event   (CPU per round: {spread})"
+        f"{stmts:5.1f} statements/event   (CPU per round: {spread})\n"
+        f"{'':<17}  then {jobs:.1f} deliveries/event: CPU {job_cpu:6.2f} ms/delivery, "
+        f"{job_stmts:5.1f} statements/delivery (memory port)"
     )
 
 

@@ -130,17 +130,22 @@ class Directory:
         wanted = [u for u in dict.fromkeys(users) if not self._fresh(self._refreshed(u))]
         if not wanted:
             return {}
-        ws_ids = {w: await self.workspace_id(w) for w in {u.workspace for u in wanted}}
+        by_ws: dict[WorkspaceRef, list[UserRef]] = {}
+        for user in wanted:
+            by_ws.setdefault(user.workspace, []).append(user)
         stale: list[UserRef] = []
         # Members are created here, in a short transaction of their own and in one order, so
         # that two units of work meeting the same new people never wait on each other's inserts.
-        async with self._db.transaction() as session:
-            for user in sorted(wanted, key=str):
-                member = await ws_store.ensure_member(
-                    session, ws_ids[user.workspace], user.id, self._clock.now()
+        for workspace, users_in in sorted(by_ws.items(), key=lambda item: str(item[0])):
+            ws_id = await self.workspace_id(workspace)
+            async with self._db.transaction() as session:
+                rows = await ws_store.find_or_add_members(
+                    session, ws_id, [u.id for u in users_in], self._clock.now()
                 )
-                if self._fresh(member.profile_refreshed_at):
-                    self._known[user] = (self._person(user, member), member.profile_refreshed_at)
+            for user in users_in:
+                row = rows[user.id]
+                if self._fresh(row.profile_refreshed_at):
+                    self._known[user] = (self._person_of(user, row), row.profile_refreshed_at)
                 else:
                     stale.append(user)
         infos = await asyncio.gather(*(self._lookup(user) for user in stale))
@@ -165,29 +170,39 @@ class Directory:
             ws_id = work.ws_id if user.workspace == work.workspace else None
             if ws_id is None:
                 raise ValueError(f"{user} is not in the unit of work's workspace")
-            member = await ws_store.ensure_member(work.session, ws_id, user.id, work.now)
-            if hint:
-                await ws_store.update_profile(
-                    work.session,
-                    member,
-                    display_name=hint.display_name,
-                    tz=hint.tz,
-                    is_bot=hint.is_bot,
-                    refreshed_at=None,
-                )
-            if info:
-                await ws_store.update_profile(
-                    work.session,
-                    member,
-                    display_name=info.display_name,
-                    tz=info.tz,
-                    is_bot=info.is_bot,
-                    refreshed_at=work.now,
-                )
-            person = self._person(user, member)
-            work.resolved[user] = (person, member.profile_refreshed_at)
+            person, refreshed = await self._write(work, ws_id, user, hint, info)
+            work.resolved[user] = (person, refreshed)
             out[user] = person
         return out
+
+    async def _write(
+        self, work: Work, ws_id: int, user: UserRef, hint: Profile | None, info: UserInfo | None
+    ) -> tuple[Person, datetime | None]:
+        """The member, with what the platform said (`info`, fresh now) over what the event
+        said (`hint`) over what was stored: one statement for someone already a member."""
+        if hint is None and info is None:  # nothing to write: only read (or add) them
+            rows = await ws_store.find_or_add_members(work.session, ws_id, [user.id], work.now)
+            found = rows[user.id]
+            return self._person_of(user, found), found.profile_refreshed_at
+        name = (info.display_name if info else None) or (hint.display_name if hint else None)
+        tz = (info.tz if info else None) or (hint.tz if hint else None)
+        is_bot = info.is_bot if info is not None and info.is_bot is not None else None
+        if is_bot is None and hint is not None:
+            is_bot = hint.is_bot
+        for _ in range(2):
+            row = await ws_store.write_profile(
+                work.session,
+                ws_id,
+                user.id,
+                display_name=name,
+                tz=tz,
+                is_bot=is_bot,
+                refreshed_at=work.now if info else None,
+            )
+            if row is not None:
+                return self._person_of(user, row), row.profile_refreshed_at
+            await ws_store.ensure_member(work.session, ws_id, user.id, work.now)
+        raise AssertionError(f"{user} could not be added")
 
     def remember(self, resolved: Mapping[UserRef, tuple[Person, datetime | None]]) -> None:
         """After a commit: the people a unit of work resolved are known from now on."""
@@ -236,6 +251,15 @@ class Directory:
     def from_member(self, workspace: WorkspaceRef, member: Member) -> Person:
         """A Person from a stored member, without any look-up."""
         return self._person(UserRef(workspace, member.external_id), member)
+
+    def _person_of(self, user: UserRef, row: ws_store.MemberRow) -> Person:
+        return Person(
+            member_id=row.id,
+            ref=user,
+            name=row.display_name or user.id,
+            tz=self._zone(row.tz),
+            is_bot=row.is_bot,
+        )
 
     def _person(self, user: UserRef, member: Member) -> Person:
         return Person(

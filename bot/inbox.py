@@ -109,6 +109,8 @@ class Inbox:
         self._gathering: list[tuple[inbox_store.Arrival, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        # Told after every commit at the door: the workers may be in another process.
+        self.notify: Callable[[], None] | None = None
         self.batches = 0  # commits at the door, for benchmarks
 
     # ----- the door ---------------------------------------------------------------------
@@ -145,6 +147,8 @@ class Inbox:
                 if not done.done():
                     done.set_result(None)
             self._wake.set()
+            if self.notify is not None:
+                self.notify()
 
     # ----- the workers ------------------------------------------------------------------
 

@@ -157,6 +157,8 @@ class Scheduler:
         self._lease = lease
         self._handlers: dict[str, Handler] = {}
         self._wake = asyncio.Event()
+        # Also told on every wake(): a door whose jobs run in another process wakes it.
+        self.notify: Callable[[], None] | None = None
         self._running: dict[int, str] = {}  # job id -> lease token, for renewals
         self._reaped_at: datetime | None = None
 
@@ -237,6 +239,8 @@ class Scheduler:
 
     def wake(self) -> None:
         self._wake.set()
+        if self.notify is not None:
+            self.notify()
 
     # ----- running ----------------------------------------------------------------------
 

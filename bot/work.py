@@ -13,7 +13,10 @@ scheduler). `UnitOfWork.run` does them once, here:
   included, a bounded number of times;
 - the scheduler is woken once, after the commit, when anything was queued;
 - reads that rarely change (a workspace's settings, its kudos emoji, its badge rules) are shared
-  by the process's units of work through `Work.cached` (see `SharedCache`).
+  by the process's units of work through `Work.cached` (see `SharedCache`);
+- listeners are isolated from each other's failures (`UnitOfWork.isolated`) without paying a
+  savepoint each: they first run without one, and only when one fails does the whole unit run
+  again with a savepoint per listener.
 """
 
 from __future__ import annotations
@@ -108,6 +111,10 @@ def _scope(key: Hashable) -> tuple[object, object]:
     return key, None
 
 
+class _Isolate(Exception):
+    """A listener failed outside a savepoint: the unit runs again with each one isolated."""
+
+
 class AlreadyDone(UserError):
     """The event (or the natural key it writes) was applied before: a retry or a double click."""
 
@@ -145,6 +152,8 @@ class Work:
         self.resolved: dict[UserRef, tuple[Person, datetime | None]] = {}
         self.follow_ups: list[object] = []
         self.queued = False
+        # Whether listeners run in savepoints of their own (after one failed without).
+        self.isolate = False
         # Reads a capability makes more than once while applying one event (e.g. which kudos
         # a bot post announced, asked by the reaction's recipients and by its reason).
         self.memo: dict[object, object] = {}
@@ -332,8 +341,10 @@ class UnitOfWork:
         prepared = await self.directory.prepare(list(people), hints)
         inbox_row = applying.get()
         work: Work | None = None
+        isolate = False
         try:
-            for attempt in range(1, MAX_TRIES + 1):
+            # One more than MAX_TRIES conflicts: a run again with listeners isolated is no conflict.
+            for attempt in range(1, MAX_TRIES + 2):
                 committed = False
                 try:
                     self.transactions += 1
@@ -348,6 +359,7 @@ class UnitOfWork:
                             prepared,
                             hints,
                         )
+                        work.isolate = isolate
                         if prepared or hints:
                             # Profile writes first, in one order (rows lock in it).
                             await work.people([*prepared, *hints])
@@ -358,10 +370,15 @@ class UnitOfWork:
                     committed = True
                     self.directory.remember(work.resolved)
                     return result
+                except _Isolate as exc:
+                    if inbox_row is not None:
+                        inbox_row.marked = False  # rolled back with the rest
+                    log.info("%s; running the unit again, each listener in a savepoint", exc)
+                    isolate = True
                 except ConflictError:
                     if inbox_row is not None:
                         inbox_row.marked = False  # rolled back with the rest
-                    if attempt == MAX_TRIES:
+                    if attempt >= MAX_TRIES:
                         raise
                     log.info("transaction conflict (attempt %d); running it again", attempt)
                     await asyncio.sleep(random.uniform(0.005, 0.05) * attempt)
@@ -391,8 +408,21 @@ class UnitOfWork:
                 await handler(work, event)
 
     async def isolated(self, work: Work, name: str, fn: Callable[[], Awaitable[None]]) -> None:
-        """Runs one listener in a savepoint: its failure is logged and undone, and the others
-        still see the event. A conflict still re-runs the whole unit."""
+        """Runs one listener so that its failure is logged and undone, and the others still see
+        the event. A conflict still re-runs the whole unit.
+
+        A savepoint per listener cost about as much as the listener itself, for failures that
+        are rare: so the first run has none, and a failure there re-runs the whole unit (like a
+        conflict) with each listener in a savepoint of its own.
+        """
+        if not work.isolate:
+            try:
+                await fn()
+            except Exception as exc:
+                if is_conflict(exc) or isinstance(exc, ConflictError):
+                    raise ConflictError(str(exc)) from exc
+                raise _Isolate(f"{name} failed on event {work.event_id}") from exc
+            return
         claimed, callbacks = work._claimed, len(work._on_commit)
         try:
             async with work.session.begin_nested():

@@ -6,11 +6,11 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from store.models import InboxEvent
 
@@ -35,15 +35,25 @@ class Claimed:
     token: str
 
 
+_inbox: Table = InboxEvent.__table__  # type: ignore[assignment]
+_built: dict[tuple[str, bool, int], Any] = {}
+
+
 def _pg(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
 async def add_many(session: AsyncSession, arrivals: Sequence[Arrival], now: datetime) -> None:
-    """One multi-row insert; a redelivered event (same workspace and id) is ignored."""
+    """One statement for the batch; a redelivered event (same workspace and id) is ignored."""
     if not arrivals:
         return
-    insert = postgresql.insert if _pg(session) else sqlite.insert
+    pg = _pg(session)
+    stmt = _built.get(("add", pg, 0))
+    if stmt is None:
+        insert = postgresql.insert if pg else sqlite.insert
+        stmt = _built["add", pg, 0] = insert(_inbox).on_conflict_do_nothing(
+            index_elements=["workspace", "event_id"]
+        )
     rows = [
         {
             "workspace": a.workspace,
@@ -58,44 +68,86 @@ async def add_many(session: AsyncSession, arrivals: Sequence[Arrival], now: date
         }
         for a in arrivals
     ]
-    for i in range(0, len(rows), 500):  # within the drivers' parameter limits
-        stmt = insert(InboxEvent).values(rows[i : i + 500])
-        await session.execute(stmt.on_conflict_do_nothing(index_elements=["workspace", "event_id"]))
+    await session.execute(stmt, rows)
+
+
+def _claim_stmt(pg: bool, limit: int) -> Any:
+    t = _inbox
+    head = t.alias("head")  # the candidates (not correlated with the UPDATE's own table)
+    earlier = t.alias("earlier")
+    blocked = exists().where(
+        earlier.c.partition == head.c.partition,
+        earlier.c.id < head.c.id,
+        earlier.c.status.in_((PENDING, RUNNING)),
+    )
+    now = bindparam("now", type_=t.c.due_at.type)
+    ready = or_(
+        and_(head.c.status == PENDING, head.c.due_at <= now),
+        and_(head.c.status == RUNNING, head.c.locked_until < now),  # its worker died
+    )
+    ids = select(head.c.id).where(ready, ~blocked).order_by(head.c.id).limit(limit)
+    if pg:
+        ids = ids.with_for_update(skip_locked=True)
+    return (
+        update(t)
+        .where(t.c.id.in_(ids.scalar_subquery()))
+        .values(
+            status=RUNNING,
+            locked_until=bindparam("until", type_=t.c.locked_until.type),
+            lease_token=bindparam("token"),
+            attempts=t.c.attempts + 1,
+        )
+        .returning(t.c.id, t.c.kind, t.c.payload, t.c.attempts)
+    )
 
 
 async def claim(
     session: AsyncSession, now: datetime, *, limit: int, lease: timedelta
 ) -> list[Claimed]:
     """The oldest applicable events: each the first unapplied one of its partition (so one
-    partition's events apply one at a time, in arrival order), with a lease of its own."""
-    earlier = aliased(InboxEvent)
-    blocked = exists().where(
-        earlier.partition == InboxEvent.partition,
-        earlier.id < InboxEvent.id,
-        earlier.status.in_((PENDING, RUNNING)),
+    partition's events apply one at a time, in arrival order), with a lease (one statement;
+    the rows claimed together share one lease token, new for every claim)."""
+    pg = _pg(session)
+    stmt = _built.get(("claim", pg, limit))
+    if stmt is None:
+        stmt = _built["claim", pg, limit] = _claim_stmt(pg, limit)
+    token = secrets.token_hex(8)
+    rows = await session.execute(stmt, {"now": now, "until": now + lease, "token": token})
+    return sorted(
+        (Claimed(id, kind, payload, attempts, token) for id, kind, payload, attempts in rows),
+        key=lambda c: c.id,
     )
-    ready = or_(
-        and_(InboxEvent.status == PENDING, InboxEvent.due_at <= now),
-        and_(InboxEvent.status == RUNNING, InboxEvent.locked_until < now),  # its worker died
+
+
+_t = _inbox.c
+_MARK_DONE = (
+    update(_inbox)
+    .where(_t.id == bindparam("row"), _t.lease_token == bindparam("claim"))
+    .values(
+        status=DONE,
+        applied_at=bindparam("now", type_=_t.applied_at.type),
+        locked_until=None,
+        lease_token=None,
+        payload="",
     )
-    stmt = select(InboxEvent).where(ready, ~blocked).order_by(InboxEvent.id).limit(limit)
-    if _pg(session):
-        stmt = stmt.with_for_update(skip_locked=True)
-    out = []
-    for row in await session.scalars(stmt):
-        row.status, row.locked_until = RUNNING, now + lease
-        row.lease_token = secrets.token_hex(8)
-        row.attempts += 1
-        out.append(Claimed(row.id, row.kind, row.payload, row.attempts, row.lease_token))
-    return out
+)
+_RETRY = (
+    update(_inbox)
+    .where(_t.id == bindparam("row"), _t.lease_token == bindparam("claim"))
+    .values(
+        status=bindparam("status"),
+        due_at=bindparam("due", type_=_t.due_at.type),
+        locked_until=None,
+        lease_token=None,
+        last_error=bindparam("error"),
+    )
+)
 
 
 async def mark_done(session: AsyncSession, claimed: Claimed, now: datetime) -> bool:
     """False when the lease was lost (another worker owns the row now)."""
     result = await session.execute(
-        update(InboxEvent)
-        .where(InboxEvent.id == claimed.id, InboxEvent.lease_token == claimed.token)
-        .values(status=DONE, applied_at=now, locked_until=None, lease_token=None, payload="")
+        _MARK_DONE, {"row": claimed.id, "claim": claimed.token, "now": now}
     )
     return bool(getattr(result, "rowcount", 0))
 
@@ -104,15 +156,14 @@ async def retry(
     session: AsyncSession, claimed: Claimed, due_at: datetime, error: str, *, final: bool
 ) -> None:
     await session.execute(
-        update(InboxEvent)
-        .where(InboxEvent.id == claimed.id, InboxEvent.lease_token == claimed.token)
-        .values(
-            status=FAILED if final else PENDING,
-            due_at=due_at,
-            locked_until=None,
-            lease_token=None,
-            last_error=error[:2000],
-        )
+        _RETRY,
+        {
+            "row": claimed.id,
+            "claim": claimed.token,
+            "status": FAILED if final else PENDING,
+            "due": due_at,
+            "error": error[:2000],
+        },
     )
 
 

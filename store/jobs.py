@@ -13,9 +13,10 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import Table, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ClauseElement
 
 from store import lanes as lane_store
 from store.common import insert_ignore
@@ -95,6 +96,56 @@ async def reap_expired(session: AsyncSession, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+_jobs: Table = Job.__table__  # type: ignore[assignment]
+_lanes: Table = Lane.__table__  # type: ignore[assignment]
+_JOB_COLUMNS = tuple(_jobs.columns.keys())
+# Statements built once per shape: building the claim's select (kinds, joins) and the outcomes'
+# updates on every call cost more CPU than running them.
+_built: dict[tuple[Any, ...], Any] = {}
+
+
+def _claim_select(pg: bool, limit: int, kinds: tuple[str, ...], platforms: Any) -> Any:
+    j = _jobs.c
+    lane = _lanes.alias("lane")
+    group = _lanes.alias("lane_groups")
+    now = bindparam("now", type_=j.due_at.type)
+    where: list[Any] = [
+        j.status == PENDING,
+        j.due_at <= now,
+        or_(lane.c.next_at.is_(None), lane.c.next_at <= now),
+        or_(group.c.next_at.is_(None), group.c.next_at <= now),
+        j.kind.in_(kinds),
+    ]
+    if platforms is not None:
+        where.append(or_(j.platform.is_(None), j.platform.in_(platforms)))
+    stmt = (
+        select(_jobs, lane.c.next_at, group.c.next_at)
+        .select_from(
+            _jobs.outerjoin(lane, lane.c.key == j.lane).outerjoin(
+                group, group.c.key == j.lane_group
+            )
+        )
+        .where(*where)
+        .order_by(j.due_at, j.id)
+        .limit(limit)
+    )
+    if pg:
+        stmt = stmt.with_for_update(skip_locked=True, of=_jobs)
+    return stmt
+
+
+_TAKE = (
+    update(_jobs)
+    .where(_jobs.c.id == bindparam("job_id"))
+    .values(
+        status=RUNNING,
+        locked_until=bindparam("until", type_=_jobs.c.locked_until.type),
+        lease_token=bindparam("token"),
+        attempts=bindparam("attempt"),
+    )
+)
+
+
 async def claim(
     session: AsyncSession,
     now: datetime,
@@ -108,7 +159,7 @@ async def claim(
 ) -> list[Job]:
     """Takes up to `limit` pending jobs that are due, of `kinds`, for `platforms` (None: any),
     whose lanes (`lane`, `lane_group`) let them go now; each gets its own lease token and an
-    attempt.
+    attempt. The jobs returned are copies tied to no session.
 
     On PostgreSQL the jobs and their lanes are locked FOR UPDATE SKIP LOCKED, so concurrent
     claims never take the same job, and a lane another claim is moving is left for the next one.
@@ -119,63 +170,75 @@ async def claim(
     """
     if limit <= 0 or not kinds:
         return []
-    group = aliased(Lane, name="lane_groups")
-    stmt = (
-        select(Job, Lane.next_at, group.next_at)
-        .outerjoin(Lane, Lane.key == Job.lane)
-        .outerjoin(group, group.key == Job.lane_group)
-        .where(
-            Job.status == PENDING,
-            Job.due_at <= now,
-            or_(Lane.next_at.is_(None), Lane.next_at <= now),
-            or_(group.next_at.is_(None), group.next_at <= now),
-            *_runnable(kinds, platforms),
-        )
-        .order_by(Job.due_at, Job.id)
-        .limit(limit)
+    pg = _is_postgresql(session)
+    shape = (
+        "claim",
+        pg,
+        limit,
+        tuple(sorted(kinds)),
+        None if platforms is None else tuple(sorted(platforms)),
     )
-    if _is_postgresql(session):
-        stmt = stmt.with_for_update(skip_locked=True, of=Job)
-    rows = (await session.execute(stmt)).all()
+    stmt = _built.get(shape)
+    if stmt is None:
+        stmt = _built[shape] = _claim_select(pg, limit, shape[3], shape[4])
+    width = len(_JOB_COLUMNS)
+    rows = (await session.execute(stmt, {"now": now})).all()
     # Each candidate with the lanes it counts in, and whether each lane has a row yet.
     candidates: list[tuple[Job, list[tuple[str, bool]]]] = []
-    for job, lane_at, group_at in rows:
+    for row in rows:
+        job = Job(**dict(zip(_JOB_COLUMNS, row[:width], strict=True)))
+        lane_at, group_at = row[width], row[width + 1]
         pairs = [(job.lane, lane_at), (job.lane_group, group_at)]
         candidates.append((job, [(key, at is not None) for key, at in pairs if key is not None]))
     paced: set[str] = set()
     if pacing is not None:
         paced = {key for _, keys in candidates for key, _ in keys if pacing.paced(key)}
-    held: dict[str, Lane] = {}
+    held: dict[str, datetime] = {}  # the locked lanes' next_at, as they move
     if paced:
         new = {key for _, keys in candidates for key, exists in keys if key in paced and not exists}
         await lane_store.ensure(session, new)
-        held = await lane_store.lock(session, paced)
+        held = {key: lane.next_at for key, lane in (await lane_store.lock(session, paced)).items()}
     if clock is not None and candidates:
         now = max(now, clock())
     claimed: list[Job] = []
+    moved_lanes: dict[str, datetime] = {}
     for job, keys in candidates:
         moves: dict[str, datetime] = {}
         for key, _ in keys:
             if key not in paced:
                 continue
             assert pacing is not None
-            row = held.get(key)
+            lane_at = held.get(key)
             # Not held: another worker is claiming on this lane right now. Not admitted: the
             # lane's allowance is used up until a later claim. Either way the job waits, and
             # neither of its lanes moves.
-            moved = None if row is None else pacing.admit(key, row.next_at, now)
+            moved = None if lane_at is None else pacing.admit(key, lane_at, now)
             if moved is None:
                 break
             moves[key] = moved
         else:
             for key, moved in moves.items():
-                held[key].next_at = moved
+                held[key] = moved_lanes[key] = moved
             job.status = RUNNING
             job.locked_until = now + lease
             job.lease_token = new_token()
-            job.attempts += 1
+            job.attempts = (job.attempts or 0) + 1
             claimed.append(job)
-    await session.flush()
+    if claimed:
+        await session.execute(
+            _TAKE,
+            [
+                {
+                    "job_id": job.id,
+                    "until": job.locked_until,
+                    "token": job.lease_token,
+                    "attempt": job.attempts,
+                }
+                for job in claimed
+            ],
+        )
+    if moved_lanes:
+        await lane_store.move(session, moved_lanes)
     return claimed
 
 
@@ -183,13 +246,32 @@ def _held(job_id: int, token: str) -> Any:
     return (Job.id == job_id) & (Job.lease_token == token) & (Job.status == RUNNING)
 
 
-async def _outcome(session: AsyncSession, job_id: int, token: str, **values: Any) -> bool:
-    result = await session.execute(
-        update(Job)
-        .where(_held(job_id, token))
-        .values(**values)
-        .execution_options(synchronize_session=False)
+def _outcome_stmt(names: tuple[str, ...]) -> Any:
+    j = _jobs.c
+    return (
+        update(_jobs)
+        .where(
+            j.id == bindparam("job_id"), j.lease_token == bindparam("token"), j.status == RUNNING
+        )
+        .values({name: bindparam(f"v_{name}", type_=j[name].type) for name in names})
     )
+
+
+async def _outcome(session: AsyncSession, job_id: int, token: str, **values: Any) -> bool:
+    if any(isinstance(v, ClauseElement) for v in values.values()):  # e.g. attempts - 1
+        result = await session.execute(
+            update(Job)
+            .where(_held(job_id, token))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    else:
+        names = tuple(sorted(values))
+        stmt = _built.get(("outcome", names))
+        if stmt is None:
+            stmt = _built["outcome", names] = _outcome_stmt(names)
+        params = {f"v_{name}": value for name, value in values.items()}
+        result = await session.execute(stmt, {"job_id": job_id, "token": token, **params})
     return int(getattr(result, "rowcount", 0) or 0) == 1
 
 

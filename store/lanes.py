@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +29,14 @@ class LanePolicy(Protocol):
     def admit(self, lane: str, next_at: datetime, now: datetime) -> datetime | None:
         """The lane's new next_at when a send may start at `now`, or None when it must wait."""
         ...
+
+
+_table: Table = Lane.__table__  # type: ignore[assignment]
+_MOVE = (
+    update(_table)
+    .where(_table.c.key == bindparam("lane_key"))
+    .values(next_at=bindparam("at", type_=_table.c.next_at.type))
+)
 
 
 def _is_postgresql(session: AsyncSession) -> bool:
@@ -60,6 +68,14 @@ async def lock(session: AsyncSession, keys: Iterable[str]) -> dict[str, Lane]:
     # populate_existing: the row as locked now, not as this session may have cached it.
     rows = await session.scalars(stmt.execution_options(populate_existing=True))
     return {lane.key: lane for lane in rows}
+
+
+async def move(session: AsyncSession, moves: dict[str, datetime]) -> None:
+    """Sets the next_at of lanes this transaction locked (`lock`), in one statement."""
+    if moves:
+        await session.execute(
+            _MOVE, [{"lane_key": key, "at": at} for key, at in sorted(moves.items())]
+        )
 
 
 async def push(session: AsyncSession, key: str, until: datetime) -> datetime:

@@ -1,15 +1,27 @@
-"""Engine and unit-of-work handling for SQLite (aiosqlite) and PostgreSQL (asyncpg)."""
+"""Engine and unit-of-work handling for SQLite and PostgreSQL (asyncpg).
+
+SQLite statements take microseconds, while handing each one to aiosqlite's thread and back
+(a cursor, the statement, its rows and the close: four hops) cost more CPU than the statement
+itself. So by default they run on the event loop's own thread (`_InlineSqlite`), and the one
+wait that can be long, another process's write lock, is an asynchronous poll instead of
+SQLite's busy handler, so the loop never blocks on it. `threaded=True` keeps aiosqlite.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import mmap
+import os
+import sqlite3
+import struct
+import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -49,14 +61,22 @@ def is_duplicate(exc: BaseException) -> bool:
 class Database:
     """Owns the engine; `transaction()` is the one unit of work the core uses."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, threaded: bool = False) -> None:
         self.url = url
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
+        self._door: _DoorFlag | None = None
+        inline = False
         if self.is_sqlite:
             ensure_sqlite_dir(url)
-            kwargs["connect_args"] = {"timeout": 30}
+            path = parsed.database
+            inline = not threaded and path not in (None, "", ":memory:")
+            if inline:
+                kwargs["async_creator"] = _inline_creator(str(path))
+                self._door = _DoorFlag(f"{path}-door")
+            else:
+                kwargs["connect_args"] = {"timeout": 30}
             # SQLite has one writer at a time. One pooled connection makes transactions queue in
             # asyncio (fair, no polling) instead of in SQLite's busy handler, which sleeps in
             # steps and made the slowest acks ~10x the median.
@@ -67,7 +87,7 @@ class Database:
             kwargs.update(pool_pre_ping=True, pool_size=25, max_overflow=10)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, inline=inline)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._gate = _Gate() if self.is_sqlite else None
 
@@ -77,14 +97,29 @@ class Database:
 
         A unique-key violation surfaces as DuplicateError so callers can treat a replayed event
         as already handled. `urgent` transactions (the door, which a platform is waiting on)
-        go ahead of the others queued for SQLite's one connection.
+        go ahead of the others queued for SQLite's one connection, and on SQLite ahead of the
+        other processes' (a worker process waits while a door is writing; see `_DoorFlag`).
         """
         if self._gate is None:
             async with self._transaction() as session:
                 yield session
             return
-        async with self._gate.hold(urgent=urgent), self._transaction() as session:
-            yield session
+        door = self._door
+        if door is None:
+            async with self._gate.hold(urgent=urgent), self._transaction() as session:
+                yield session
+            return
+        if not urgent:
+            await door.wait_clear()
+            async with self._gate.hold(urgent=False), self._transaction() as session:
+                yield session
+            return
+        door.raise_()
+        try:
+            async with self._gate.hold(urgent=True), self._transaction() as session:
+                yield session
+        finally:
+            door.lower()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncSession]:
@@ -105,6 +140,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._door is not None:
+            self._door.close()
 
 
 class _Gate:
@@ -154,19 +191,221 @@ def ensure_sqlite_dir(url: str) -> None:
         Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, inline: bool) -> None:
     # WAL lets readers run beside the writer; BEGIN IMMEDIATE takes the write lock up front so two
     # writers queue on busy_timeout instead of failing on a lock upgrade ("database is locked").
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
+        if not inline:  # the inline connection is opened in autocommit mode already
+            dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        # Inline, a busy database is polled asynchronously (`_InlineSqlite`), never waited on.
+        cursor.execute("PRAGMA busy_timeout=0" if inline else "PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# ----- SQLite on the event loop's thread ------------------------------------------------------
+
+T = TypeVar("T")
+BUSY_LIMIT = 30.0  # seconds a statement waits for another process's write lock, as before
+BUSY_POLL = (0.0005, 0.002)  # the first polls, then the later ones
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) == 5 or "database is locked" in str(exc)
+
+
+async def _retry_busy(run: Callable[[], T]) -> T:
+    """`run()` now, or once another process released the write lock (an asynchronous poll: the
+    event loop goes on meanwhile). Only BEGIN IMMEDIATE can be busy in WAL mode."""
+    try:
+        return run()
+    except sqlite3.OperationalError as exc:
+        if not _is_busy(exc):
+            raise
+    began = time.monotonic()
+    polls = 0
+    while True:
+        polls += 1
+        await asyncio.sleep(BUSY_POLL[0] if polls < 10 else BUSY_POLL[1])
+        try:
+            return run()
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() - began > BUSY_LIMIT:
+                raise
+
+
+def _inline_creator(path: str) -> Callable[[], Any]:
+    async def connect() -> _InlineSqlite:
+        conn = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+        return _InlineSqlite(conn)
+
+    return connect
+
+
+class _Now:
+    """aiosqlite's request queue, as SQLAlchemy's adapter uses it (to set isolation_level):
+    runs the request at once."""
+
+    def put_nowait(self, item: tuple[asyncio.Future[Any], Callable[[], Any]]) -> None:
+        future, function = item
+        try:
+            future.set_result(function())
+        except Exception as exc:
+            future.set_exception(exc)
+
+
+class _InlineSqlite:
+    """The part of aiosqlite.Connection that SQLAlchemy's aiosqlite adapter uses, running each
+    call on the calling thread: no hop to a thread and back per cursor, statement and fetch."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._connection: sqlite3.Connection | None = conn  # the adapter checks it is open
+        self._tx = _Now()
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._conn.isolation_level
+
+    def cursor(self) -> _InlineCursor:
+        return _InlineCursor(self._conn.cursor())
+
+    async def commit(self) -> None:
+        await _retry_busy(self._conn.commit)
+
+    async def rollback(self) -> None:
+        self._conn.rollback()
+
+    async def create_function(self, *args: Any, **kwargs: Any) -> None:
+        self._conn.create_function(*args, **kwargs)
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            self._connection = None
+            self._conn.close()
+
+    def stop(self) -> None:
+        if self._connection is not None:
+            self._connection = None
+            self._conn.close()
+
+
+class _InlineCursor:
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    async def __aenter__(self) -> _InlineCursor:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self._cursor.close()
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return self._cursor.arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._cursor.arraysize = value
+
+    async def execute(self, sql: str, parameters: Any = None) -> _InlineCursor:
+        cursor = self._cursor
+        if parameters is None:
+            await _retry_busy(lambda: cursor.execute(sql))
+        else:
+            await _retry_busy(lambda: cursor.execute(sql, parameters))
+        return self
+
+    async def executemany(self, sql: str, parameters: Any) -> _InlineCursor:
+        await _retry_busy(lambda: self._cursor.executemany(sql, parameters))
+        return self
+
+    async def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    async def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        return self._cursor.fetchmany() if size is None else self._cursor.fetchmany(size)
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+
+class _DoorFlag:
+    """Gives the door's writes priority over other processes' on one SQLite file.
+
+    SQLite's write lock is not fair: a worker process committing back to back could keep a door
+    (which a platform is waiting on) polling for it. The door publishes when it started
+    waiting, in a small shared file beside the database; a worker about to write waits while
+    that is set and recent. Bounded both ways: a worker waits at most one door transaction,
+    and a flag left by a door that died is ignored after STALE seconds.
+    """
+
+    STALE = 0.25
+    _FORMAT = struct.Struct("d")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._map: mmap.mmap | None = None
+
+    def _mapped(self) -> mmap.mmap | None:
+        if self._map is None:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    if os.fstat(fd).st_size < self._FORMAT.size:
+                        os.ftruncate(fd, self._FORMAT.size)
+                    self._map = mmap.mmap(fd, self._FORMAT.size)
+                finally:
+                    os.close(fd)
+            except OSError:
+                log.warning("no door flag at %s: the door's writes get no priority", self.path)
+                return None
+        return self._map
+
+    def raise_(self) -> None:
+        if (m := self._mapped()) is not None:
+            self._FORMAT.pack_into(m, 0, time.time())
+
+    def lower(self) -> None:
+        if (m := self._mapped()) is not None:
+            self._FORMAT.pack_into(m, 0, 0.0)
+
+    def raised(self) -> bool:
+        m = self._mapped()
+        if m is None:
+            return False
+        since: float = self._FORMAT.unpack_from(m, 0)[0]
+        return since > 0 and time.time() - since < self.STALE
+
+    async def wait_clear(self) -> None:
+        # Another process sets it: there is no event to wait on, only the shared page to poll.
+        while self.raised():  # noqa: ASYNC110
+            await asyncio.sleep(BUSY_POLL[0])
+
+    def close(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None

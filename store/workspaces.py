@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -58,6 +59,100 @@ async def ensure_member(
     row = await get_member(session, workspace_id, external_id)
     assert row is not None
     return row
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    """What the directory needs of a member (read with Core: no ORM object, no flush)."""
+
+    id: int
+    external_id: str
+    display_name: str | None
+    tz: str | None
+    is_bot: bool
+    profile_refreshed_at: datetime | None
+
+
+_members: Table = Member.__table__  # type: ignore[assignment]
+_m = _members.c
+_ROW_COLUMNS = (_m.id, _m.external_id, _m.display_name, _m.tz, _m.is_bot, _m.profile_refreshed_at)
+_FIND_MEMBERS = select(*_ROW_COLUMNS).where(
+    _m.workspace_id == bindparam("ws"), _m.external_id.in_(bindparam("ids", expanding=True))
+)
+# A profile written in one statement that also reads the row back; an empty value keeps what
+# was there (as update_profile does).
+_WRITE_PROFILE = (
+    update(_members)
+    .where(_m.workspace_id == bindparam("ws"), _m.external_id == bindparam("ext"))
+    .values(
+        display_name=func.coalesce(bindparam("name", type_=_m.display_name.type), _m.display_name),
+        tz=func.coalesce(bindparam("tz", type_=_m.tz.type), _m.tz),
+        is_bot=func.coalesce(bindparam("bot", type_=_m.is_bot.type), _m.is_bot),
+        profile_refreshed_at=func.coalesce(
+            bindparam("refreshed", type_=_m.profile_refreshed_at.type), _m.profile_refreshed_at
+        ),
+    )
+    .returning(*_ROW_COLUMNS)
+)
+
+
+async def find_or_add_members(
+    session: AsyncSession, workspace_id: int, external_ids: Iterable[str], now: datetime
+) -> dict[str, MemberRow]:
+    """The members with these ids, the missing ones created first (one insert, in id order):
+    at most three statements however many people."""
+    wanted = sorted(set(external_ids))
+    if not wanted:
+        return {}
+    found = {
+        row.external_id: MemberRow(*row)
+        for row in await session.execute(_FIND_MEMBERS, {"ws": workspace_id, "ids": wanted})
+    }
+    missing = [e for e in wanted if e not in found]
+    if missing:
+        for external_id in missing:
+            await insert_ignore(
+                session,
+                Member,
+                {
+                    "workspace_id": workspace_id,
+                    "external_id": external_id,
+                    "is_bot": False,
+                    "created_at": now,
+                },
+                ("workspace_id", "external_id"),
+            )
+        rows = await session.execute(_FIND_MEMBERS, {"ws": workspace_id, "ids": missing})
+        found.update((row.external_id, MemberRow(*row)) for row in rows)
+    return found
+
+
+async def write_profile(
+    session: AsyncSession,
+    workspace_id: int,
+    external_id: str,
+    *,
+    display_name: str | None,
+    tz: str | None,
+    is_bot: bool | None,
+    refreshed_at: datetime | None,
+) -> MemberRow | None:
+    """Updates an existing member's profile (None or "" keeps a field) and returns the row;
+    None when there is no such member."""
+    row = (
+        await session.execute(
+            _WRITE_PROFILE,
+            {
+                "ws": workspace_id,
+                "ext": external_id,
+                "name": display_name or None,
+                "tz": tz or None,
+                "bot": is_bot,
+                "refreshed": refreshed_at,
+            },
+        )
+    ).first()
+    return None if row is None else MemberRow(*row)
 
 
 async def get_member(session: AsyncSession, workspace_id: int, external_id: str) -> Member | None:
