@@ -350,7 +350,7 @@ async def test_a_command_is_one_unit_of_work_and_one_transaction(core: Allybot) 
             ("privacy", "You are shown on leaderboards"),
             ("team Support", "Your team: Support."),
             ("home", "kudos left today"),
-            ("home:profile", "kudos left today"),
+            ("home:profile", "Your profile"),  # the profile, not the home card again
             ("home:leaderboard", "Kudos received this month"),
             ("home:kudos", "Thank someone with"),
             ("roles", "Curators: Cy"),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.args import whole_number
+from bot.errors import UsageError
 from bot.events import ActionPressed, FormSubmitted, MessageActionInvoked
 from bot.messages import Form, Reply
 from store import console as sim
@@ -101,10 +103,16 @@ async def _send_as_feedback(session: ConsoleSession, args: list[str]) -> None:
 
 
 async def _press(session: ConsoleSession, args: list[str]) -> None:
-    if len(args) < 2 or not args[0].isdigit():
-        session.out("  Usage: :press N BUTTON (e.g. :press 4 acknowledge)")
+    usage = "Usage: :press N BUTTON (e.g. :press 4 acknowledge)"
+    if len(args) < 2:
+        session.out(f"  {usage}")
         return
-    buttons = session.port_buttons(int(args[0]))
+    try:
+        number = whole_number(args[0], 1, 999_999_999, what="N", usage=usage)
+    except UsageError as exc:
+        session.out(f"  {exc}")
+        return
+    buttons = session.port_buttons(number)
     wanted = " ".join(args[1:]).lower()
     match = [b for b in buttons if b.label.lower().lstrip("+").startswith(wanted.lstrip("+"))]
     if not match:

@@ -6,16 +6,15 @@ listeners return only after the core has committed: an acknowledged kudos is nev
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import Any
-from urllib.parse import parse_qs
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -23,7 +22,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import forms, inbound
+from adapters.slack import edge, forms, inbound
 from adapters.slack.port import SlackPort
 from adapters.slack.render import render
 from bot.core import Allybot
@@ -108,22 +107,42 @@ class SlackAdapter:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
+        try:
+            # The signature is computed over UTF-8 text: anything else can't be checked.
+            text = edge.check_encoding(body, request.charset)
+        except edge.Rejected as exc:
+            log.warning("rejected a Slack request: %s", exc)
+            return web.json_response({"error": str(exc)}, status=400)
         if not self._signed(body, request):
             # Checked before parsing, so an unsigned request learns nothing about our parser.
             log.warning("rejected a Slack request with a missing, invalid or stale signature")
             return web.json_response({"error": "invalid signature"}, status=401)
-        problem = _malformed(body, request.content_type)
-        if problem:
-            log.warning("rejected a malformed Slack request: %s", problem)
-            return web.json_response({"error": problem}, status=400)
+        try:
+            # Shapes bolt or our translation would crash on are refused before they see them.
+            body_read = edge.check_payload(text, request.content_type)
+        except edge.Rejected as exc:
+            log.warning("rejected a malformed Slack request: %s", exc)
+            return web.json_response({"error": str(exc)}, status=400)
         bolt_request = await to_bolt_request(request)
+        if bolt_request.body != body_read:
+            # bolt reads any form containing the text "payload" as an interactive payload and
+            # finds none: "/ally feedback the payload is wrong" would be lost. It gets the body
+            # that was validated instead (its signature check still uses the raw body).
+            bolt_request.body = body_read
+            bolt_request.context = build_async_context(AsyncBoltContext({}), body_read)
         bolt_response = await self.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     def _signed(self, body: bytes, request: web.Request) -> bool:
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
-        if self.verifier is None or not timestamp.isdigit() or not signature:
+        # ASCII digits, not too many: int() takes "²", and abs(now - int(...)) overflows on a
+        # 400-digit one; hmac.compare_digest raises on non-ASCII text.
+        if self.verifier is None or not (timestamp.isascii() and timestamp.isdigit()):
+            return False
+        if len(timestamp) > 12:
+            return False
+        if not signature or not signature.isascii():
             return False
         return self.verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
 
@@ -131,7 +150,7 @@ class SlackAdapter:
 
     def _register(self) -> None:
         app = self.app
-        app.command(re.compile(r"^/(ally|kudos|feedback)$"))(self._on_command)
+        app.command(re.compile(r"^/(ally|kudos|feedback|ask)$"))(self._on_command)
         app.event("reaction_added")(self._on_event)
         app.event("reaction_removed")(self._on_event)
         app.event("app_mention")(self._on_event)
@@ -261,36 +280,3 @@ class SlackAdapter:
             target = Private(user=event.actor, conversation=conv)
         await self.core.deliver_reply(event, reply, target)
 
-
-def _malformed(body: bytes, content_type: str) -> str | None:
-    """Why a (correctly signed) body can't be a Slack request, or None. bolt itself answers
-    such bodies with a 500, which would make Slack retry them."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return "body is not UTF-8"
-    if content_type == "application/json":
-        try:
-            data = json.loads(text)
-        except ValueError:
-            return "body is not valid JSON"
-        if not isinstance(data, dict) or not data.get("type"):
-            return "expected a JSON object with a 'type' field"
-        return None
-    if content_type == "application/x-www-form-urlencoded":
-        try:
-            fields = parse_qs(text, strict_parsing=True, keep_blank_values=True)
-        except ValueError:
-            return "body is not a valid form"
-        if "payload" in fields:
-            try:
-                payload = json.loads(fields["payload"][0])
-            except ValueError:
-                return "the payload field is not valid JSON"
-            if not isinstance(payload, dict) or not payload.get("type"):
-                return "expected the payload to be a JSON object with a 'type' field"
-            return None
-        if "command" not in fields and "ssl_check" not in fields:
-            return "expected a slash command form or an interactive payload"
-        return None
-    return f"unsupported content type {content_type!r}; expected JSON or a form"

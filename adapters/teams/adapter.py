@@ -6,7 +6,6 @@ acknowledged once the effect is committed (a retry of the same activity is then 
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Mapping
@@ -15,14 +14,12 @@ from typing import Any
 
 from aiohttp import web
 from botbuilder.core.teams import TeamsInfo
-from botbuilder.integration.aiohttp import (
-    CloudAdapter,
-    ConfigurationBotFrameworkAuthentication,
-)
+from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, Attachment
 
-from adapters.teams import forms, inbound, render
+from adapters.teams import edge, forms, inbound, render
 from adapters.teams.addresses import Addresses, Route
+from adapters.teams.auth import Authenticator, BotAuthentication
 from adapters.teams.port import TeamsPort
 from bot.core import Allybot
 from bot.events import Event
@@ -90,21 +87,15 @@ def _error(status: int, message: str) -> web.Response:
 
 
 async def _read_activity(request: web.Request) -> Mapping[str, Any] | web.Response:
-    """The activity JSON, or the 4xx answer for a body botbuilder would choke on."""
+    """The activity JSON, or the 4xx answer for a body botbuilder would choke on. Runs before
+    authentication, which needs the parsed body: so it bounds depth and checks shape first."""
     if request.content_type != "application/json":
         return _error(415, "expected Content-Type: application/json")
     try:
-        body = json.loads(await request.read())
-    except ValueError:
-        return _error(400, "the body is not valid JSON")
-    if not isinstance(body, dict):
-        return _error(400, "the body must be a JSON object (a Bot Framework activity)")
-    if not isinstance(body.get("type"), str) or not body["type"]:
-        return _error(400, "the activity has no type")
-    service_url = body.get("serviceUrl")
-    if not isinstance(service_url, str) or not service_url.startswith(("https://", "http://")):
-        return _error(400, "the activity has no valid serviceUrl")
-    return body
+        return edge.read_activity(await request.read(), request.charset)
+    except edge.Rejected as exc:
+        log.warning("rejected a Teams request: %s", exc)
+        return _error(400, str(exc))
 
 
 class TeamsAdapter:
@@ -120,8 +111,10 @@ class TeamsAdapter:
             APP_TYPE=settings.microsoft_app_type,
             APP_TENANTID=settings.microsoft_app_tenant_id,
         )
-        self._cloud = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+        self._cloud = CloudAdapter(BotAuthentication(config))
         self._cloud.on_turn_error = self._on_turn_error
+        # Screens tokens and caches signing keys without blocking (botbuilder's cache blocks).
+        self._auth = Authenticator() if settings.microsoft_app_id else None
         self.port = TeamsPort(
             self._cloud,
             app_id=settings.microsoft_app_id,
@@ -147,12 +140,21 @@ class TeamsAdapter:
             context.turn_state[_TURN_KEY] = turn
             await self._on_turn(context, turn)
 
+        header = request.headers.get("Authorization", "")
+        if self._auth is None:
+            # Authentication is off (TEAMS_ENABLED, local only): botbuilder would still try to
+            # validate a header it is given, fetching keys from the network.
+            header = ""
+        else:
+            problem = await self._auth.check(header)
+            if problem is not None:
+                log.warning("rejected a Teams request: %s", problem)
+                return _error(401, "unauthorized")
         try:
             # Authenticates the request (when MICROSOFT_APP_ID is set), then runs the turn.
-            await self._cloud.process_activity(
-                request.headers.get("Authorization", ""), activity, logic
-            )
-        except PermissionError:
+            await self._cloud.process_activity(header, activity, logic)
+        except PermissionError as exc:
+            log.warning("rejected a Teams request: %s", exc)
             return _error(401, "unauthorized")
         except Exception:
             log.exception("could not start a turn for a %s activity", body["type"])

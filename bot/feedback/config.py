@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.args import whole_number
 from bot.errors import UsageError
 from store import feedback as fb_store
 
@@ -81,12 +82,13 @@ async def apply(
             raise UsageError("Name one reaction, or off, e.g. config feedback-reaction memo")
         row.reaction = None if name.lower() in ("off", "none") else name
     elif key == "feedback-aging":
-        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 30:
-            raise UsageError(
-                f"“{value}” is not a valid number of working days; expected a whole number "
-                "from 1 to 30, e.g. config feedback-aging 2"
-            )
-        row.aging_days = int(value)
+        row.aging_days = whole_number(
+            value,
+            1,
+            30,
+            what="The reminder delay (working days)",
+            usage="Example: config feedback-aging 2",
+        )
 
 
 def show(config: FeedbackConfig, key: str) -> str:

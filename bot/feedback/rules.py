@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from bot.args import whole_number
 from bot.errors import FieldError, UsageError, UserError
 from bot.feedback.messages import EXAMPLES, fb, label
 
@@ -57,7 +58,7 @@ def parse_number(token: str) -> int:
         raise UsageError(
             f"“{token}” is not a feedback id; expected one like FB-42 (feedback list shows them)."
         )
-    return int(match.group(1))
+    return whole_number(match.group(1), 1, 999_999_999, what="A feedback number")
 
 
 def unquote(text: str) -> str:

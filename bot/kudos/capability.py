@@ -3,10 +3,12 @@ and the settings admins change with `config`."""
 
 from __future__ import annotations
 
+from bot.args import whole_number
 from bot.capability import Capability, Setting
 from bot.commands import Subcommand
 from bot.errors import UsageError
 from bot.events import CommandInvoked
+from bot.kudos.review import REVIEW_KUDOS
 from bot.kudos.service import EXAMPLES, USAGE, KudosService
 from bot.services import Services
 from bot.work import Work
@@ -22,7 +24,9 @@ def build(services: Services) -> tuple[Capability, KudosService]:
             Subcommand(
                 "kudos",
                 USAGE,
-                "Thank people; `kudos stats [@person]` shows kudos given and received.",
+                "Thank people; `kudos stats [@person]` shows kudos given and received; "
+                "`kudos review` (community managers) shows pairs thanking each other far "
+                "above the norm.",
                 EXAMPLES,
                 kudos.command,
             )
@@ -30,18 +34,17 @@ def build(services: Services) -> tuple[Capability, KudosService]:
         message_actions={"give_kudos": kudos.on_message_action},
         on_reaction=[kudos.on_reaction],
         settings=_settings(services, kudos),
+        permissions=[REVIEW_KUDOS],
     )
     return capability, kudos
 
 
 def _settings(services: Services, kudos: KudosService) -> list[Setting]:
     async def set_allowance(work: Work, event: CommandInvoked, value: str) -> None:
-        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 1000:
-            raise UsageError(
-                f"“{value}” is not a valid allowance; expected a whole number from 1 to "
-                "1000, e.g. config allowance 5"
-            )
-        await ws_store.set_kudos_allowance(work.session, work.ws_id, int(value), work.now)
+        allowance = whole_number(
+            value, 1, 1000, what="The daily allowance", usage="Example: config allowance 5"
+        )
+        await ws_store.set_kudos_allowance(work.session, work.ws_id, allowance, work.now)
 
     async def show_allowance(work: Work) -> str:
         row = await work.settings()

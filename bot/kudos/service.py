@@ -21,6 +21,7 @@ from bot.events import CommandInvoked, Event, MessageActionInvoked, ReactionChan
 from bot.ids import ConversationKind, ConversationRef, MessageRef, Platform, UserRef
 from bot.kudos import messages as say
 from bot.kudos.events import KudosChanged
+from bot.kudos.review import KudosReview
 from bot.messages import Message, Outbound, Private, Reply, Rich, ToConversation, ToUser, rich
 from bot.services import Services
 from bot.text import MENTION, mentioned_ids, values_in
@@ -32,7 +33,7 @@ from store.models import Kudos
 
 MAX_REASON = 1000
 USAGE = "@person [@person ...] what you're thanking them for [#value ...]"
-EXAMPLES = ("kudos @ana thanks for the demo #teamwork", "kudos stats @ana")
+EXAMPLES = ("kudos @ana thanks for the demo #teamwork", "kudos stats @ana", "kudos review")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,7 @@ def parse_give(args: str) -> tuple[list[str], str]:
 class KudosService:
     def __init__(self, services: Services) -> None:
         self.s = services
+        self.review = KudosReview(services)
 
     # ----- entry points ---------------------------------------------------------------
 
@@ -98,6 +100,8 @@ class KudosService:
         head, _, rest = args.strip().partition(" ")
         if head.lower() == "stats":
             return await self.stats(event, rest)
+        if head.lower() == "review" and not mentioned_ids(args):
+            return await self.review.command(event, rest)
         recipient_ids, reason = parse_give(args)
         prefix = self.s.capabilities(event.workspace.platform).command_prefix
         if not recipient_ids:

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.args import split_args
+from bot.args import split_args, whole_number
 from bot.directory import Person
 from bot.errors import UsageError, UserError
 from bot.events import CommandInvoked
@@ -35,6 +35,7 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 EDITABLE = ("name", "emoji", "description", "image", "repeatable", "citation")
 MAX_CITATION = 500
 MAX_THRESHOLD = 1_000_000  # rules count people's kudos, answers, trainings
+BY_HAND = "awarded by curators"  # how a badge without a rule is earned
 
 
 class BadgeCommands:
@@ -127,7 +128,7 @@ class BadgeCommands:
                 name=name,
                 emoji=emoji,
                 description=description,
-                how_earned="awarded by curators",
+                how_earned=BY_HAND,
                 repeatable="repeatable" in flags,
                 citation_required="no-citation" not in flags,
                 image_url=image,
@@ -198,6 +199,10 @@ class BadgeCommands:
             if len(rest) == 2 and rest[1].lower() == "off":
                 badge = await self._badge(work.session, work.ws_id, rest[0])
                 dropped = await badge_store.drop_rule(work.session, badge.id)
+                if dropped:
+                    # `rule` wrote the rule's text here; without a rule it is earned by hand.
+                    badge.how_earned = BY_HAND
+                    badge.updated_at = work.now
                 return _said(
                     f"`{rest[0]}` is now awarded by hand only."
                     if dropped
@@ -211,7 +216,7 @@ class BadgeCommands:
             if len(rest) != 3 or rest[1] not in COUNTERS:
                 raise UsageError(usage)
             slug, counter = rest[0], rest[1]
-            threshold = _whole_number(rest[2], 1, MAX_THRESHOLD, usage)
+            threshold = whole_number(rest[2], 1, MAX_THRESHOLD, usage=usage)
             badge = await self._badge(work.session, work.ws_id, slug)
             if badge.retired_at is not None:
                 raise UserError(f"`{slug}` is retired; restore it first.")
@@ -365,14 +370,6 @@ def _mentioned(event: CommandInvoked, rest: list[str]) -> list[UserRef]:
     seen) before the unit of work rather than inside it."""
     match = MENTION.fullmatch(rest[0]) if len(rest) >= 2 else None
     return [UserRef(event.workspace, match.group(1))] if match else []
-
-
-def _whole_number(value: str, low: int, high: int, usage: str) -> int:
-    """A number someone typed: ASCII digits only (`isdigit` alone takes ① and other
-    scripts' digits, which `int` then rejects or reads), from `low` to `high`."""
-    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
-        raise UsageError(f"N must be a whole number from {low} to {high}, not “{value}”.\n{usage}")
-    return int(value)
 
 
 def _said(text: str) -> Reply:

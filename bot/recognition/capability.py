@@ -23,7 +23,7 @@ def build(services: Services, roles: Roles, kudos: KudosService) -> tuple[Capabi
     catalogue = badges.BadgeCommands(services, roles, recognition)
     boards = leaderboard.Leaderboards(services, recognition)
     profiles = profile.Profiles(services, roles, recognition)
-    homes = home.Home(services, recognition, kudos, boards)
+    homes = home.Home(services, recognition, kudos, boards, profiles)
     capability = Capability(
         name="recognition",
         commands=[
