@@ -145,7 +145,7 @@ class Allybot:
             errors: dict[str, str] = {}
             if isinstance(event, FormSubmitted):
                 errors[exc.field if isinstance(exc, FieldError) else ""] = str(exc)
-            return Reply(message=Message(text=rich(str(exc))), form_errors=errors)
+            return Reply(message=Message(text=exc.text or rich(str(exc))), form_errors=errors)
 
     async def _route(
         self, table: Mapping[str, Callable[[Any], Awaitable[Reply | None]]], name: str, event: Event

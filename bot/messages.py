@@ -54,11 +54,22 @@ class Link(_Model):
     label: str
 
 
-Inline = Annotated[Plain | Strong | Code | Mention | Name | Link, Field(discriminator="kind")]
+class ChannelName(_Model):
+    """Names a channel without notifying anyone: Slack shows its name from the id, other
+    platforms show `name` (Teams channel ids are not for people's eyes)."""
+
+    kind: Literal["channel"] = "channel"
+    id: str
+    name: str = ""
+
+
+Inline = Annotated[
+    Plain | Strong | Code | Mention | Name | Link | ChannelName, Field(discriminator="kind")
+]
 Rich = tuple[Inline, ...]
 
 
-def rich(*parts: str | Plain | Strong | Code | Mention | Name | Link) -> Rich:
+def rich(*parts: str | Plain | Strong | Code | Mention | Name | Link | ChannelName) -> Rich:
     """Builds rich text; bare strings are plain (escaped) text."""
     return tuple(Plain(text=p) if isinstance(p, str) else p for p in parts)
 
@@ -74,6 +85,8 @@ def plain_text(text: Rich) -> str:
                 out.append(f"@{part.name}")
             case Link():
                 out.append(f"{part.label} ({part.url})")
+            case ChannelName():
+                out.append(f"#{part.name or part.id}")
     return "".join(out)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from bot.ids import MessageRef, Platform, UserRef, WorkspaceRef
+from bot.ids import ConversationRef, MessageRef, Platform, UserRef, WorkspaceRef
 from bot.messages import Message, Target
 
 
@@ -62,6 +62,31 @@ class AddressBook(Protocol):
     async def latest_route(self, workspace: WorkspaceRef) -> str | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Presence:
+    """What the platform says about whether a person wants to be disturbed right now."""
+
+    do_not_disturb: bool = False  # Slack's Do Not Disturb (snooze or scheduled DND)
+    status_text: str = ""  # the person's status line ("Out of office", "Vacationing")
+    status_emoji: str = ""  # Slack emoji name without colons ("palm_tree")
+
+
+@runtime_checkable
+class PresenceReader(Protocol):
+    """A port that can tell whether a person is in Do Not Disturb or away (Slack's dnd.info and
+    profile status). The core caches answers briefly; None means the platform could not say."""
+
+    async def presence(self, user: UserRef) -> Presence | None: ...
+
+
+@runtime_checkable
+class ChannelMembership(Protocol):
+    """A port that can tell whether the bot is in a channel (Slack's conversations.info
+    is_member), so a help channel it cannot read is refused with a reason. None: cannot say."""
+
+    async def bot_in_channel(self, conversation: ConversationRef) -> bool | None: ...
+
+
 @runtime_checkable
 class MessageReader(Protocol):
     """A port that can read a message's text back (Slack's conversations.history)."""
@@ -85,4 +110,31 @@ class ChatPort(Protocol):
 
     async def user_info(self, user: UserRef) -> UserInfo | None:
         """The person's profile, or None when the platform does not know them."""
+        ...
+
+
+class ChannelNotCreated(Exception):
+    """The platform refused to create a channel. `code` is the platform's reason
+    ("name_taken", "invalid_name", "missing_scope", ...); `retryable` when trying again later
+    may help (the platform was unreachable)."""
+
+    def __init__(self, code: str, *, retryable: bool = False) -> None:
+        super().__init__(code)
+        self.code = code
+        self.retryable = retryable
+
+
+@runtime_checkable
+class ChannelCreator(Protocol):
+    """A port that can create a channel (Slack's conversations.create) and add people to it
+    (conversations.invite). Teams bots cannot: the core tells a community manager what to do."""
+
+    async def create_channel(
+        self,
+        workspace: WorkspaceRef,
+        name: str,
+        private: bool,
+        members: tuple[UserRef, ...] = (),
+    ) -> str:
+        """Creates the channel and invites `members`; returns its id. Raises ChannelNotCreated."""
         ...

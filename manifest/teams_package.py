@@ -106,6 +106,8 @@ def render_teams_manifest(app_id: str, *, bot_domain: str | None = None) -> dict
         for key in ("websiteUrl", "privacyUrl", "termsOfUseUrl"):
             if isinstance(developer.get(key), str):
                 developer[key] = _swap_host(developer[key], domain)
+        if isinstance(web_app, dict) and isinstance(web_app.get("resource"), str):
+            web_app["resource"] = _swap_host(web_app["resource"], domain)
     return manifest
 
 

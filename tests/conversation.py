@@ -16,6 +16,7 @@ that are due, so deliveries have happened by the time it returns. Registered in 
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from typing import Protocol
 import pytest
 
 from bot.clock import ManualClock
-from bot.events import Event
+from bot.events import ActionPressed, Event, MessagePosted
 from bot.ids import ConversationKind, ConversationRef, MessageRef, UserRef, WorkspaceRef
 from bot.messages import Private, Reply, ToConversation, ToUser, plain_text
 from bot.text import mention_token
@@ -35,6 +36,7 @@ from tests.memory_port import MemoryPort, Posted
 __all__ = ["Chat", "ChatMessage", "chat"]
 
 # "@bo", "@dee-lee", "@ana.b" -- but not the "@" in "ana@example.com", nor a trailing full stop.
+_press_ids = itertools.count(1)
 _TYPED_MENTION = re.compile(r"(?<![\w@<])@(\w+(?:[.-]\w+)*)")
 
 
@@ -113,6 +115,48 @@ class Chat:
         """``who`` removes their ``emoji`` reaction from ``message``."""
         return await self._react(who, message, emoji, added=False, event_id=event_id)
 
+    async def post(
+        self, who: str, text: str, *, where: str = "general", event_id: str | None = None
+    ) -> ChatMessage:
+        """``who`` posts ``text`` as a top-level message in channel ``where`` (not to the bot)."""
+        message = self.message(who, where=where)
+        await self._post(who, message.ref, text, event_id)
+        return message
+
+    async def reply(
+        self, who: str, to: ChatMessage, text: str, *, event_id: str | None = None
+    ) -> ChatMessage:
+        """``who`` replies in the thread of ``to``."""
+        self._messages += 1
+        ref = MessageRef(to.ref.conversation, f"msg-{self._messages}", thread_id=to.ref.id)
+        await self._post(who, ref, text, event_id)
+        return ChatMessage(ref, self.user(who))
+
+    async def press(
+        self, who: str, action_id: str, value: str = "", *, event_id: str | None = None
+    ) -> str:
+        """``who`` presses a button of one of the bot's cards; returns the bot's answer."""
+        event = ActionPressed(
+            event_id=event_id or f"press-{next(_press_ids)}",
+            actor=self.user(who),
+            occurred_at=self.clock.now(),
+            action_id=action_id,
+            value=value,
+            conversation=self.conversation("dm", who),
+        )
+        return await self._handle(event)
+
+    def buttons(self, who: str) -> list[tuple[str, str, str]]:
+        """(label, action id, value) of every button in cards delivered to ``who``."""
+        return [
+            (b.label, b.action_id, b.value)
+            for p in self.port.posted
+            if isinstance(p.target, ToUser | Private)
+            and p.target.user.id == who
+            and p.message.card is not None
+            for b in p.message.card.buttons
+        ]
+
     async def later(
         self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0
     ) -> None:
@@ -152,6 +196,16 @@ class Chat:
             event_id=event_id,
         )
         return await self._handle(event)
+
+    async def _post(self, who: str, ref: MessageRef, text: str, event_id: str | None) -> None:
+        event = MessagePosted(
+            event_id=event_id or f"post-{next(_press_ids)}",
+            actor=self.user(who),
+            occurred_at=self.clock.now(),
+            message=ref,
+            text=self.typed(text),
+        )
+        await self._handle(event)
 
     async def _handle(self, event: Event) -> str:
         reply = await self.core.handle(event)

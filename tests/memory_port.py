@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from bot.ids import Platform, UserRef, WorkspaceRef
+from bot.ids import ConversationRef, Platform, UserRef, WorkspaceRef
 from bot.messages import Message, Private, Target, ToConversation, ToUser, plain_text
-from bot.ports import Capabilities, DeliveryError, Sent, UserInfo
+from bot.ports import Capabilities, DeliveryError, Presence, Sent, UserInfo
 
 
 @dataclass
@@ -33,6 +33,11 @@ class MemoryPort:
     posted: list[Posted] = field(default_factory=list)
     updates: list[tuple[Sent, Message]] = field(default_factory=list)
     fail_sends: int = 0
+    # What `presence` answers, by user id (a PresenceReader, as Slack's dnd.info + status).
+    presences: dict[str, Presence] = field(default_factory=dict)
+    presence_calls: int = 0
+    # Channels the bot is in; None: the port cannot say (ChannelMembership).
+    joined: set[str] | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def add(self, user_id: str, name: str, *, tz: str = "UTC", is_bot: bool = False) -> None:
@@ -59,6 +64,13 @@ class MemoryPort:
 
     async def user_info(self, user: UserRef) -> UserInfo | None:
         return self.users.get(user.id)
+
+    async def presence(self, user: UserRef) -> Presence | None:
+        self.presence_calls += 1
+        return self.presences.get(user.id, Presence())
+
+    async def bot_in_channel(self, conversation: ConversationRef) -> bool | None:
+        return None if self.joined is None else conversation.id in self.joined
 
     def dms_to(self, user_id: str) -> list[Posted]:
         return [

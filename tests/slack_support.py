@@ -101,6 +101,31 @@ class SlackSystem:
         ]
 
 
+def block_action(
+    action_id: str, value: str, *, user: str, channel: str, trigger: str | None = None
+) -> dict[str, Any]:
+    """A `block_actions` payload: `user` pressed a button of a message the bot sent in
+    `channel` (a DM is the user's D... channel)."""
+    return {
+        "type": "block_actions",
+        "team": {"id": TEAM, "domain": "example"},
+        "user": {"id": user, "team_id": TEAM},
+        "trigger_id": trigger or f"btn-{action_id}-{user}",
+        "channel": {"id": channel, "name": "directmessage"},
+        "container": {"type": "message", "message_ts": "1.1", "channel_id": channel},
+        "message": {"ts": "1.1", "type": "message"},
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "value": value,
+                "block_id": "b",
+                "action_ts": "1700000002.000001",
+            }
+        ],
+    }
+
+
 def slack_settings(db_url: str, api: FakeSlackApi, **extra: Any) -> Settings:
     return Settings(  # type: ignore[call-arg]
         DATABASE_URL=db_url,

@@ -210,13 +210,13 @@ def test_slack_manifest_declares_commands_events_and_scopes() -> None:
     }
 
     commands = {c["command"]: c for c in features["slash_commands"]}
-    assert set(commands) == {"/ally", "/kudos", "/feedback"}
+    assert set(commands) == {"/ally", "/kudos", "/feedback", "/ask"}
     (shortcut,) = features["shortcuts"]
     assert shortcut["callback_id"] == "send_as_feedback" and shortcut["type"] == "message"
     for command in commands.values():
         assert command["url"] == ENDPOINT
         assert command["should_escape"] is True  # mentions arrive as <@U123|name>
-    assert commands["/ally"]["usage_hint"] == "[kudos|help] ..."
+    assert commands["/ally"]["usage_hint"] == "[kudos|ask|whoknows|help] ..."
 
     events = set(settings["event_subscriptions"]["bot_events"])
     assert {
@@ -227,6 +227,8 @@ def test_slack_manifest_declares_commands_events_and_scopes() -> None:
         "app_home_opened",
     } <= events
     assert "member_joined_channel" in events
+    # Help channels: questions are top-level posts in public and private channels.
+    assert {"message.channels", "message.groups"} <= events
     assert settings["event_subscriptions"]["request_url"] == ENDPOINT
     assert settings["interactivity"] == {"is_enabled": True, "request_url": ENDPOINT}
     assert settings["socket_mode_enabled"] is False
@@ -243,6 +245,11 @@ def test_slack_manifest_declares_commands_events_and_scopes() -> None:
         "chat.postMessage / chat.postEphemeral": {"chat:write"},
         "conversations.open": {"im:write"},
         "users.info": {"users:read"},
+        "message.channels": {"channels:history"},
+        "message.groups": {"groups:history"},
+        "dnd.info (allies in Do Not Disturb are not asked)": {"dnd:read"},
+        # Approved community requests: public and private channels, and their first member.
+        "conversations.create / conversations.invite": {"channels:manage", "groups:write"},
     }
     for what, required in needed_by.items():
         assert required <= scopes, f"{what} needs {sorted(required - scopes)}"
@@ -267,7 +274,8 @@ def test_slack_scopes_cover_web_api_methods_per_openapi(reference: Path) -> None
     """
     spec = _load_json(reference / "slack" / "web-api-openapi" / "slack_web_openapi_v2.json")
     scopes = set(_slack_doc()["oauth_config"]["scopes"]["bot"])
-    for method in ("chat.postMessage", "chat.postEphemeral", "conversations.open", "users.info"):
+    methods = ("chat.postMessage", "chat.postEphemeral", "conversations.open", "users.info")
+    for method in (*methods, "chat.update", "dnd.info", "conversations.create"):
         (operation,) = spec["paths"][f"/{method}"].values()
         accepted = {
             scope.removesuffix(":bot")
@@ -333,6 +341,12 @@ def test_teams_manifest_content() -> None:
     assert doc["icons"] == {"color": "color.png", "outline": "outline.png"}
     assert doc["validDomains"] == ["allybot.example.com"]
     assert doc["permissions"] == ["identity", "messageTeamMembers"]
+    # Help channels: resource-specific consent lets every channel post reach the bot, not only
+    # @mentions; RSC needs webApplicationInfo with the app's id (the package builder sets it).
+    assert doc["authorization"]["permissions"]["resourceSpecific"] == [
+        {"name": "ChannelMessage.Read.Group", "type": "Application"}
+    ]
+    assert doc["webApplicationInfo"]["id"] == PLACEHOLDER_GUID
 
     (bot,) = doc["bots"]
     assert bot["botId"] == PLACEHOLDER_GUID
@@ -427,6 +441,7 @@ def test_build_teams_package_layout_ids_and_icons(tmp_path: Path) -> None:
     assert manifest["id"] == APP_ID
     assert manifest["bots"][0]["botId"] == APP_ID
     assert manifest["composeExtensions"][0]["botId"] == APP_ID
+    assert manifest["webApplicationInfo"]["id"] == APP_ID  # RSC consent is for this app
     assert PLACEHOLDER_GUID not in json.dumps(manifest)
 
     assert _png_header(icons["color.png"])[:2] == (192, 192)

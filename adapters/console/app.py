@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import TypedDict
 
 from adapters.console import forms as console_forms
-from adapters.console import world
+from adapters.console import sim_controls, world
 from adapters.console.port import ConsolePort
 from adapters.console.render import render
+from bot.args import whole_number
 from bot.bootstrap import bootstrap, open_database
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, ShiftedClock
 from bot.core import Allybot
+from bot.errors import UsageError
 from bot.events import (
     CommandInvoked,
     Event,
@@ -35,11 +37,13 @@ from bot.events import (
 )
 from bot.ids import ConversationKind, ConversationRef, MessageRef, Platform, UserRef, WorkspaceRef
 from bot.messages import Button, Form
+from bot.ports import Presence
 from bot.settings import Settings
 from store import Database
 from store import console as sim
 
 WS = WorkspaceRef(Platform.CONSOLE, world.WORKSPACE)
+MAX_MESSAGE_ID = 999_999_999  # far past any simulated message; a 20-digit one overflows SQL
 
 CONTROLS = (
     """\
@@ -56,6 +60,8 @@ Console controls (everything else you type is posted in the current channel):
   :people  :channels  :help  :quit
 """
     + console_forms.HELP
+    + "\n"
+    + sim_controls.HELP
 )
 
 
@@ -81,6 +87,8 @@ class ConsoleSession:
         self.channel = "general"
         self._ws_id = 0
         self.pending_form: Form | None = None
+        # What the platform would say about people's DND and status (`:dnd`, `:status`).
+        self.presence: dict[str, Presence] = {}
 
     async def setup(self) -> None:
         self._ws_id = await self.core.services.directory.workspace_id(WS)
@@ -175,6 +183,8 @@ class ConsoleSession:
             await self._thank(args)
         elif verb in console_forms.VERBS:
             await console_forms.control(self, verb, args)
+        elif verb in sim_controls.VERBS:
+            await sim_controls.control(self, verb, args)
         elif verb == "history":
             name = args[0].lstrip("#") if args else self.channel
             await self._show(name)
@@ -223,11 +233,14 @@ class ConsoleSession:
                 self.out("  Nobody has posted here yet.")
                 return None
             number = str(people[-1].id)
-        if not number.isdigit():
+        try:
+            # "²".isdigit() is true but int("²") raises: the strict helper, with a bound.
+            message_id = whole_number(number, 1, MAX_MESSAGE_ID, what="A message number")
+        except UsageError:
             self.out(f"  '{number}' is not a message number; :history shows them.")
             return None
         async with self.db.transaction() as session:
-            row = await sim.get_message(session, int(number))
+            row = await sim.get_message(session, message_id)
             channel = None if row is None else await sim.channel_of(session, row)
         if row is None or channel is None or row.visible_to not in (None, self.me):
             self.out(f"  There's no message #{number}; :history shows them.")
@@ -373,14 +386,19 @@ async def run_console(
                 f"allybot console: can't read the script {script}: {exc.strerror}", file=sys.stderr
             )
             return 2
-    clock = clock or SystemClock()
+    clock = clock or ShiftedClock()
     db = await open_database(settings, migrate=migrate)
     try:
         core = bootstrap(settings, db, {}, clock)
         session = ConsoleSession(core, db, clock, out, (as_user or world.ADMIN).lower())
         core.add_port(
             ConsolePort(
-                db, clock, session.workspace_id, out, files_dir=settings.data_dir / "exports"
+                db,
+                clock,
+                session.workspace_id,
+                out,
+                files_dir=settings.data_dir / "exports",
+                presence=session.presence,
             )
         )
         await session.setup()

@@ -19,7 +19,7 @@ from bot.messages import (
     ToConversation,
     ToUser,
 )
-from bot.ports import Capabilities, Sent, UserInfo
+from bot.ports import Capabilities, Presence, Sent, UserInfo
 from store import Database
 from store import console as sim
 
@@ -38,6 +38,7 @@ class ConsolePort:
         out: Callable[[str], None],
         *,
         files_dir: Path | None = None,
+        presence: dict[str, Presence] | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -46,12 +47,15 @@ class ConsolePort:
         self._files_dir = files_dir or Path("data") / "exports"
         # Buttons of the messages sent in this session, for `:press N BUTTON`.
         self.buttons: dict[int, tuple[Button, ...]] = {}
+        self._presence = presence if presence is not None else {}
 
     async def send(self, workspace: WorkspaceRef, target: Target, message: Message) -> Sent | None:
         text = render(message)
         visible_to = None
         if isinstance(target, ToConversation):
             channel, label = target.conversation.id, f"#{target.conversation.id}"
+            if target.thread_id:
+                label += f", thread of #{target.thread_id}"
         elif isinstance(target, ToUser):
             channel, label = world.dm_channel(target.user.id), f"DM to {target.user.id}"
         elif isinstance(target, Private):
@@ -104,6 +108,10 @@ class ConsolePort:
         async with self._db.transaction() as session:
             row = await sim.get_message(session, int(message.id))
         return row.text if row is not None else None
+
+    async def presence(self, user: UserRef) -> Presence | None:
+        """What `:dnd` and `:status` set for this person (nothing set: available)."""
+        return self._presence.get(user.id, Presence())
 
     async def user_info(self, user: UserRef) -> UserInfo | None:
         person = world.PEOPLE.get(user.id)

@@ -52,7 +52,7 @@ def team_id(body: Mapping[str, Any]) -> str | None:
 def _when(ts: str | float | int | None) -> datetime:
     try:
         return datetime.fromtimestamp(float(ts), UTC) if ts is not None else datetime.now(UTC)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, OSError):  # out of datetime's range
         return datetime.now(UTC)
 
 
@@ -141,7 +141,10 @@ def from_event(
             message=MessageRef(
                 conv,
                 ts,
-                thread_id=event.get("thread_ts"),
+                # A thread's parent carries its own ts as thread_ts: it is not a reply.
+                thread_id=str(thread)
+                if (thread := event.get("thread_ts")) and str(thread) != ts
+                else None,
                 link=permalink(workspace_url, channel, ts),
             ),
             text=text,

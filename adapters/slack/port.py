@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -10,9 +11,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.inbound import normalise_text
 from adapters.slack.render import home_blocks, render
-from bot.ids import MessageRef, Platform, UserRef, WorkspaceRef
+from bot.ids import ConversationRef, MessageRef, Platform, UserRef, WorkspaceRef
 from bot.messages import Message, Private, Target, ToConversation, ToUser
-from bot.ports import Capabilities, DeliveryError, Sent, UserInfo
+from bot.ports import (
+    Capabilities,
+    ChannelNotCreated,
+    DeliveryError,
+    Presence,
+    Sent,
+    UserInfo,
+)
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +175,83 @@ class SlackPort:
             is_bot=bool(data.get("is_bot")) or user.id == "USLACKBOT",
             deleted=bool(data.get("deleted")),
         )
+
+    async def create_channel(
+        self,
+        workspace: WorkspaceRef,
+        name: str,
+        private: bool,
+        members: tuple[UserRef, ...] = (),
+    ) -> str:
+        """conversations.create (scopes channels:manage, groups:write), then
+        conversations.invite for `members`; an invite that fails is logged, the channel stays."""
+        try:
+            resp = await self.client.conversations_create(name=name, is_private=private)
+        except SlackApiError as exc:
+            raise ChannelNotCreated(_error(exc) or "unknown_error") from exc
+        except (OSError, TimeoutError) as exc:
+            raise ChannelNotCreated("unreachable", retryable=True) from exc
+        channel = str((resp.get("channel") or {}).get("id") or "")
+        if members:
+            try:
+                await self.client.conversations_invite(
+                    channel=channel, users=",".join(m.id for m in members)
+                )
+            except (SlackApiError, OSError, TimeoutError) as exc:
+                log.warning("channel %s created, but inviting %s failed: %s", name, members, exc)
+        return channel
+
+    async def presence(self, user: UserRef) -> Presence | None:
+        """Do Not Disturb (dnd.info, scope dnd:read) and the profile status (users.info).
+
+        Read fresh each time: the core caches the answer for a few minutes, which keeps routing
+        within dnd.info's tier (Tier 3) even when many questions come at once."""
+        try:
+            dnd = await self.client.dnd_info(user=user.id)
+            info = await self.client.users_info(user=user.id)
+        except SlackApiError as exc:
+            log.info("presence of %s unknown: Slack said %s", user.id, _error(exc))
+            return None
+        except (OSError, TimeoutError) as exc:
+            log.info("presence of %s unknown: Slack unreachable: %s", user.id, exc)
+            return None
+        now = time.time()
+        snoozed = bool(dnd.get("snooze_enabled")) and _number(dnd.get("snooze_endtime")) > now
+        scheduled = bool(dnd.get("dnd_enabled")) and (
+            _number(dnd.get("next_dnd_start_ts")) <= now < _number(dnd.get("next_dnd_end_ts"))
+        )
+        profile = (info.get("user") or {}).get("profile") or {}
+        expires = _number(profile.get("status_expiration"))
+        live = not expires or expires > now  # an expired status is no longer what they say
+        return Presence(
+            do_not_disturb=snoozed or scheduled,
+            status_text=str(profile.get("status_text") or "") if live else "",
+            status_emoji=str(profile.get("status_emoji") or "").strip(":") if live else "",
+        )
+
+    async def bot_in_channel(self, conversation: ConversationRef) -> bool | None:
+        """conversations.info's is_member (scopes channels:read, groups:read). A channel
+        Slack won't show us is one we are not in; any other failure means we can't say."""
+        try:
+            resp = await self.client.conversations_info(channel=conversation.id)
+        except SlackApiError as exc:
+            if _error(exc) == "channel_not_found":
+                return False
+            log.info("membership of %s unknown: Slack said %s", conversation.id, _error(exc))
+            return None
+        except (OSError, TimeoutError) as exc:
+            log.info("membership of %s unknown: Slack unreachable: %s", conversation.id, exc)
+            return None
+        channel = resp.get("channel") or {}
+        return bool(channel.get("is_member")) if "is_member" in channel else None
+
+
+def _number(value: Any) -> float:
+    """A Unix time from Slack's JSON; anything unreadable counts as 0 (never, or long past)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _error(exc: SlackApiError) -> str:

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from bot.messages import Card, Code, Link, Mention, Message, Name, Plain, Rich, Strong
+from bot.messages import (
+    Card,
+    ChannelName,
+    Code,
+    Link,
+    Mention,
+    Message,
+    Name,
+    Plain,
+    Rich,
+    Strong,
+)
+
+# A Slack conversation id (C…, G…, D…): the only thing put unescaped into <#…>.
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{1,40}")
 
 # Block Kit limits (https://api.slack.com/reference/block-kit/blocks).
 MAX_TEXT = 3000
@@ -42,6 +57,13 @@ def mrkdwn(text: Rich) -> str:
             case Link():
                 url = part.url.replace(">", "%3E").replace("|", "%7C")
                 out.append(f"<{url}|{_safe_label(part.label)}>")
+            case ChannelName():
+                # Slack shows the channel's current name for its id; only ids pass through.
+                out.append(
+                    f"<#{part.id}>"
+                    if _CHANNEL_ID.fullmatch(part.id)
+                    else escape(f"#{part.name or part.id}")
+                )
     return "".join(out)
 
 

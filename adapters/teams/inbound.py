@@ -273,6 +273,10 @@ def message_event(env: Envelope) -> MessagePosted | ActionPressed | None:
             message=MessageRef(env.conversation, reply_to) if reply_to else None,
         )
     clean = clean_message_text(text, list(_maps(body, "entities")), env.bot_id)
+    own_id = _str(body, "id") or env.event_id
+    # A new channel post names itself as its thread ("...;messageid=<its own id>"): only a post
+    # in someone else's thread is a reply.
+    thread = reply_to or env.thread_id
     return MessagePosted(
         event_id=env.event_id,
         actor=env.actor,
@@ -281,10 +285,11 @@ def message_event(env: Envelope) -> MessagePosted | ActionPressed | None:
         profiles=clean.profiles,
         raw=body,
         message=MessageRef(
-            env.conversation, _str(body, "id") or env.event_id, thread_id=reply_to or env.thread_id
+            env.conversation, own_id, thread_id=thread if thread != own_id else None
         ),
         text=clean.text,
-        # Teams only delivers channel messages that @mention the bot, but say so explicitly.
+        # Without the ChannelMessage.Read.Group permission Teams only delivers channel messages
+        # that @mention the bot; with it (help channels), every post arrives, unaddressed.
         addressed_to_bot=env.personal or clean.mentions_bot,
     )
 

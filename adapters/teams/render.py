@@ -21,7 +21,18 @@ from botbuilder.schema import (
     Mention as MentionEntity,
 )
 
-from bot.messages import Card, Code, Link, Mention, Message, Name, Plain, Rich, Strong
+from bot.messages import (
+    Card,
+    ChannelName,
+    Code,
+    Link,
+    Mention,
+    Message,
+    Name,
+    Plain,
+    Rich,
+    Strong,
+)
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
@@ -105,6 +116,8 @@ def _render(parts: Rich, style: _Style) -> Rendered:
                 url = _safe_url(part.url)
                 label = style.escape(part.label)
                 out.append(f"[{label}]({url})" if url else f"{label} ({style.escape(part.url)})")
+            case ChannelName():
+                out.append(f"**{style.escape(part.name or 'the channel')}**")
     return Rendered("".join(out), mentions)
 
 
@@ -131,6 +144,8 @@ def render_plain(parts: Rich) -> str:
                 out.append(part.name)
             case Link():
                 out.append(f"{part.label} ({part.url})")
+            case ChannelName():
+                out.append(part.name or "the channel")
     return "".join(out)
 
 

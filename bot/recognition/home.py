@@ -18,6 +18,7 @@ from bot.kudos.service import KudosService
 from bot.messages import Button, Card, CardField, Message, Reply, Section, rich
 from bot.recognition.events import RecognitionChanged
 from bot.recognition.leaderboard import Leaderboards
+from bot.recognition.profile import Profiles
 from bot.recognition.service import Recognition
 from bot.scheduler import Defer, GiveUp
 from bot.services import Services
@@ -40,11 +41,13 @@ class Home:
         recognition: Recognition,
         kudos: KudosService,
         leaderboards: Leaderboards,
+        profiles: Profiles,
     ) -> None:
         self.s = services
         self.recognition = recognition
         self.kudos = kudos
         self.leaderboards = leaderboards
+        self.profiles = profiles
 
     async def content(self, person: Person) -> Message:
         """The home card, in a unit of work of its own (for callers outside any)."""
@@ -99,6 +102,8 @@ class Home:
                     Button(label="Give kudos", action_id="home:kudos", style="primary"),
                     Button(label="Leaderboard", action_id="home:leaderboard"),
                     Button(label="My profile", action_id="home:profile"),
+                    # Opting in to ambassador nudges from Home (the nudges capability answers).
+                    Button(label="Nudges", action_id="nudge:home"),
                 ),
                 context=rich("Updated whenever you give or receive kudos or earn a badge."),
             ),
@@ -181,7 +186,7 @@ class Home:
                         )
                     )
                 case "home:profile":
-                    return Reply(message=await self.content_in(work, person))
+                    return await self.profiles.own(work, event, person)
             return None
 
         return await self.s.run(event, act)

@@ -7,7 +7,7 @@ from bot import calendar
 from bot.args import split_args
 from bot.directory import Person
 from bot.errors import UsageError, UserError
-from bot.events import CommandInvoked
+from bot.events import ActionPressed, CommandInvoked
 from bot.ids import UserRef
 from bot.messages import Card, CardField, Message, Name, Reply, Rich, Section, rich
 from bot.recognition import permissions as perms
@@ -18,6 +18,7 @@ from bot.text import MENTION, mentioned_ids
 from bot.work import Work
 from store import badges as badge_store
 from store import recognition as rec_store
+from store import routing as routing_store
 from store import workspaces as ws_store
 from store.models import RewardPreference
 
@@ -57,8 +58,17 @@ class Profiles:
 
         return await self.s.run(event, read, people=[subject_ref] if subject_ref else [])
 
+    async def own(self, work: Work, event: ActionPressed, person: Person) -> Reply:
+        """Your own profile, inside the caller's unit of work (the home view's "My profile")."""
+        return await self._profile(work, event, person, person, show_rewards=True)
+
     async def _profile(
-        self, work: Work, event: CommandInvoked, viewer: Person, subject: Person, show_rewards: bool
+        self,
+        work: Work,
+        event: CommandInvoked | ActionPressed,
+        viewer: Person,
+        subject: Person,
+        show_rewards: bool,
     ) -> Reply:
         session, ws_id, now = work.session, work.ws_id, work.now
         own = viewer.ref == subject.ref
@@ -106,6 +116,9 @@ class Profiles:
         ]
         if member is not None and member.team:
             fields.append(CardField(label="Team", value=rich(member.team)))
+        topics = await routing_store.expert_topics(session, subject.member_id)
+        if topics:
+            fields.append(CardField(label="Expert on", value=rich(", ".join(topics))))
         if show_rewards:
             label = "Recognition you value" if own else "Recognition they value"
             fields.append(CardField(label=label, value=rich(_rewards(rewards))))
@@ -124,7 +137,9 @@ class Profiles:
                 card=Card(
                     title=f"{whose} profile",
                     sections=tuple(sections),
-                    context=rich("Expert topics will show here once tagging exists."),
+                    context=rich(
+                        f"Expert on {', '.join(topics)}." if topics else "No expert topics yet."
+                    ),
                 ),
             )
         )

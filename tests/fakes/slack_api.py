@@ -94,6 +94,11 @@ class FakeSlackApi(FakeServer[SlackCall]):
         self.bot_id = bot_id
         self.bot_name = bot_name
         self.users: dict[str, JsonDict] = {}
+        self.dnd: dict[str, int] = {}  # user id -> snoozed until (Unix time), for dnd.info
+        # Channels conversations.info knows, and whether the bot is in each; others: not found.
+        self.channels: dict[str, bool] = {}
+        # channel name -> id, for conversations.create (a taken name answers name_taken)
+        self.channel_names: dict[str, str] = {"general": "C1"}
         self._failures: dict[str, list[_Failure]] = {}
         self._ts_counter = itertools.count(1)
         self._id_counter = itertools.count(1)
@@ -182,6 +187,8 @@ class FakeSlackApi(FakeServer[SlackCall]):
         self.calls.clear()
         self._failures.clear()
         self.users.clear()
+        self.dnd.clear()
+        self.channels.clear()
         self._register_bot_user()
 
     def calls_to(self, method: str) -> list[SlackCall]:
@@ -335,7 +342,11 @@ class FakeSlackApi(FakeServer[SlackCall]):
             "chat.delete": self._chat_delete,
             "chat.getPermalink": self._chat_get_permalink,
             "conversations.open": self._conversations_open,
+            "conversations.create": self._conversations_create,
+            "conversations.invite": self._conversations_invite,
             "users.info": self._users_info,
+            "dnd.info": self._dnd_info,
+            "conversations.info": self._conversations_info,
             "views.publish": self._views,
             "views.open": self._views,
             "views.update": self._views,
@@ -445,11 +456,92 @@ class FakeSlackApi(FakeServer[SlackCall]):
             return {"ok": False, "error": "users_list_not_supplied"}
         return {"ok": True, "channel": {"id": "D" + user_ids[0]}}
 
+    def _conversations_create(self, args: dict[str, Any]) -> JsonDict:
+        """As Slack answers: name_taken for a name in use, invalid_name_* for a name it
+        rejects (lowercase letters, digits, hyphens and underscores, at most 80)."""
+        name = str(args.get("name") or "")
+        if not name:
+            return {"ok": False, "error": "invalid_name_required"}
+        if len(name) > 80:
+            return {"ok": False, "error": "invalid_name_maxlength"}
+        if not all(c.islower() or c.isdigit() or c in "-_" for c in name):
+            return {"ok": False, "error": "invalid_name_specials"}
+        if name in self.channel_names:
+            return {"ok": False, "error": "name_taken"}
+        channel_id = self._next_id("C")
+        self.channel_names[name] = channel_id
+        private = str(args.get("is_private", "")).lower() in ("1", "true")
+        return {
+            "ok": True,
+            "channel": {
+                "id": channel_id,
+                "name": name,
+                "is_channel": not private,
+                "is_group": private,
+                "is_private": private,
+                "created": 1700000000,
+                "creator": self.bot_user_id,
+                "is_member": True,
+            },
+        }
+
+    def _conversations_invite(self, args: dict[str, Any]) -> JsonDict:
+        channel = str(args.get("channel") or "")
+        if channel not in self.channel_names.values():
+            return {"ok": False, "error": "channel_not_found"}
+        users = [u for u in str(args.get("users") or "").split(",") if u]
+        if not users:
+            return {"ok": False, "error": "no_user"}
+        if any(u not in self.users for u in users):
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "channel": {"id": channel}}
+
     def _users_info(self, args: dict[str, Any]) -> JsonDict:
         user = self.users.get(str(args.get("user", "")))
         if user is None:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": user}
+
+    def _dnd_info(self, args: dict[str, Any]) -> JsonDict:
+        """Shaped as dnd.info in tests/fixtures/slack/web-api-openapi (checked by a test); a user
+        put in ``self.dnd`` is snoozed until that Unix time, anyone else has DND off."""
+        user = str(args.get("user", ""))
+        if user not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        until = self.dnd.get(user)
+        answer: JsonDict = {
+            "ok": True,
+            "dnd_enabled": until is not None,
+            "next_dnd_start_ts": 1,
+            "next_dnd_end_ts": 1,
+            "snooze_enabled": until is not None,
+        }
+        if until is not None:
+            answer["snooze_endtime"] = until
+        return answer
+
+    def _conversations_info(self, args: dict[str, Any]) -> JsonDict:
+        channel = str(args.get("channel", ""))
+        if channel not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        return {
+            "ok": True,
+            "channel": {
+                "id": channel,
+                "name": channel.lower(),
+                "is_channel": True,
+                "is_private": False,
+                "is_archived": False,
+                "is_member": self.channels[channel],
+            },
+        }
+
+    def set_status(self, user_id: str, text: str, emoji: str = "", expiration: int = 0) -> None:
+        """Sets a registered user's profile status, as users.info returns it."""
+        profile = self.users[user_id]["profile"]
+        profile.update(
+            {"status_text": text, "status_emoji": emoji, "status_expiration": expiration}
+        )
 
     def _views(self, args: dict[str, Any]) -> JsonDict:
         view = args.get("view")

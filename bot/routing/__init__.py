@@ -1,0 +1,1 @@
+"""Internal allies: topics, experts, availability, who knows, and help-channel routing."""
