@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from adapters import redirects
 from bot.core import Allybot
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ def build_app(
     app = web.Application(client_max_size=1024 * 1024)
     app[CORE_KEY] = core
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/r/{token}", redirects.handler(core))  # links in nudges
     if slack is not None:
         app.router.add_post("/slack/events", slack)
     if teams is not None:

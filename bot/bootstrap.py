@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from bot import workspace
+from bot.ambassadors import capability as ambassadors
 from bot.capability import Capability, check
 from bot.clock import Clock, SystemClock
 from bot.commands import Subcommand
@@ -22,9 +23,11 @@ from bot.delivery import Delivery
 from bot.directory import Directory
 from bot.feedback import capability as feedback
 from bot.kudos import capability as kudos
+from bot.nudges import capability as nudges
 from bot.ports import ChatPort
 from bot.recognition import capability as recognition
 from bot.roles import Roles
+from bot.routing import capability as routing
 from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.settings import Settings
@@ -113,11 +116,15 @@ def bootstrap(
     # The capabilities, each after the ones it builds on (their order is also help's order).
     workspace_cap, config = workspace.build(services, roles)
     kudos_cap, kudos_service = kudos.build(services)
+    recognition_cap, recognition_service = recognition.build(services, roles, kudos_service)
     capabilities = [
         kudos_cap,
         workspace_cap,
-        recognition.build(services, roles, kudos_service)[0],
+        recognition_cap,
         feedback.build(services, roles)[0],
+        routing.build(services, roles, kudos_service, recognition_service)[0],
+        ambassadors.build(services, roles, recognition_service)[0],
+        nudges.build(services, roles)[0],
     ]
 
     config.settings = [s for cap in capabilities for s in cap.settings]

@@ -49,6 +49,16 @@ class Settings(BaseSettings):
     kudos_channel: str | None = Field(None, alias="KUDOS_CHANNEL")
     default_timezone: str = Field("UTC", alias="DEFAULT_TIMEZONE")
     admins: Annotated[list[str], NoDecode] = Field([], alias="ALLYBOT_ADMINS")
+    # Where `allybot serve` is reachable from the internet; when set, links in nudges go
+    # through its click-counting redirect, GET /r/TOKEN (bot/nudges/links.py).
+    public_url: str | None = Field(None, alias="ALLYBOT_PUBLIC_URL")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("expected the bot's public base URL, e.g. https://allybot.example.com")
+        return value.rstrip("/") if value else None
 
     @field_validator("kudos_reactions", "teams_kudos_reactions", "admins", mode="before")
     @classmethod

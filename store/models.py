@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -564,3 +565,492 @@ class InboxEvent(Base):
         Index("ix_inbox_status_id", "status", "id"),
         Index("ix_inbox_partition_id", "partition", "id"),
     )
+
+
+# ----- routing: topics, experts, allies, help channels and questions (bot/routing) ----------
+
+
+class RoutingTopic(Base):
+    """A topic of a workspace's taxonomy; `keywords` are space-separated lower-case words and
+    phrases joined by "_" ("single_sign_on")."""
+
+    __tablename__ = "routing_topics"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(60))  # lower case, as typed in commands
+    description: Mapped[str | None] = mapped_column(Text)
+    keywords: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+
+class RoutingExpert(Base):
+    """An expert tag: `active` once a curator added or approved it, `nominated` while waiting
+    for a curator, `declined` with the reason."""
+
+    __tablename__ = "routing_experts"
+    topic_id: Mapped[int] = mapped_column(
+        ForeignKey("routing_topics.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(12))  # active | nominated | declined
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (
+        Index("ix_routing_experts_member", "member_id", "status"),
+        Index("ix_routing_experts_topic_status", "topic_id", "status"),
+    )
+
+
+class RoutingAlly(Base):
+    """A person's availability, where they changed the defaults (NULL: the default)."""
+
+    __tablename__ = "routing_allies"
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    tz: Mapped[str | None] = mapped_column(String(64))
+    hours: Mapped[str | None] = mapped_column(String(11))  # "08:00-16:00"
+    days: Mapped[str | None] = mapped_column(String(20))  # "0,1,2,3"
+    max_open: Mapped[int | None] = mapped_column(Integer)
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RoutingFit(Base):
+    """How an ally did on a topic: questions resolved (with their credit) and passes ("not my
+    area"). Ranking reads it; resolutions and passes keep it up to date."""
+
+    __tablename__ = "routing_fit"
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic_id: Mapped[int] = mapped_column(
+        ForeignKey("routing_topics.id", ondelete="CASCADE"), primary_key=True
+    )
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+    passes: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (Index("ix_routing_fit_topic", "topic_id", "resolved"),)
+
+
+class RoutingEvidence(Base):
+    """Learned classification: a word of a question an ally resolved on a topic, counted."""
+
+    __tablename__ = "routing_evidence"
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    word: Mapped[str] = mapped_column(String(40), primary_key=True)
+    topic_id: Mapped[int] = mapped_column(
+        ForeignKey("routing_topics.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (Index("ix_routing_evidence_word_count", "workspace_id", "word", "count"),)
+
+
+class RoutingWord(Base):
+    """Learned classification per topic: RoutingEvidence summed over allies, so that a word's
+    best topics are an index range, however many questions it was in."""
+
+    __tablename__ = "routing_words"
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    word: Mapped[str] = mapped_column(String(40), primary_key=True)
+    topic_id: Mapped[int] = mapped_column(
+        ForeignKey("routing_topics.id", ondelete="CASCADE"), primary_key=True
+    )
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (Index("ix_routing_words_word_count", "workspace_id", "word", "count"),)
+
+
+class RoutingHelpChannel(Base):
+    """A channel whose top-level messages are questions to route."""
+
+    __tablename__ = "routing_help_channels"
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    channel_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    topics: Mapped[str] = mapped_column(Text, default="")  # topic names, space-separated
+    ask_count: Mapped[int] = mapped_column(Integer, default=2)
+    escalate_after: Mapped[int] = mapped_column(Integer, default=30)  # working minutes
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RoutingSettings(Base):
+    """Routing configuration per workspace; NULL means 'use the default'."""
+
+    __tablename__ = "routing_settings"
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_number: Mapped[int] = mapped_column(Integer, default=0)  # the last Q-n given out
+    away_words: Mapped[str | None] = mapped_column(Text)  # comma-separated status words
+    reminder_hours: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RoutingQuestion(Base):
+    """A question: from a help channel (its message) or from `ask` (a DM), with its clocks.
+
+    `status`: routing (queued for its first decision) | waiting (nobody on duty yet) | open
+    (allies asked) | claimed | resolved. `level` counts the escalations; `credit_id` is who a
+    resolution credits unless the resolver names someone (a thread replier, else the claimer).
+    """
+
+    __tablename__ = "routing_questions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)  # shown as Q-<number>
+    asker_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    source_key: Mapped[str] = mapped_column(String(600))  # "msg:<channel>:<id>" or "cmd:<event>"
+    channel_id: Mapped[str | None] = mapped_column(String(128))  # None: asked with `ask`
+    message_id: Mapped[str | None] = mapped_column(String(128))
+    link: Mapped[str | None] = mapped_column(String(1000))
+    text: Mapped[str] = mapped_column(Text)
+    topic_id: Mapped[int | None] = mapped_column(
+        ForeignKey("routing_topics.id", ondelete="SET NULL")
+    )
+    match: Mapped[str | None] = mapped_column(Text)  # why this topic, as people read it
+    status: Mapped[str] = mapped_column(String(12))
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    waits: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    credit_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    helper_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))  # who was credited
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_message_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Minutes from asking, in wall time and in working time (minutes when at least one ally
+    # for the topic was on duty).
+    first_response_wall: Mapped[float | None] = mapped_column(Float)
+    first_response_working: Mapped[float | None] = mapped_column(Float)
+    resolution_wall: Mapped[float | None] = mapped_column(Float)
+    resolution_working: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "number"),
+        UniqueConstraint("workspace_id", "source_key"),
+        Index("ix_routing_questions_status", "workspace_id", "status", "created_at"),
+        Index("ix_routing_questions_asker", "asker_id", "channel_id", "last_message_at"),
+        Index("ix_routing_questions_message", "workspace_id", "channel_id", "message_id"),
+        Index("ix_routing_questions_claimer", "claimed_by", "status"),
+    )
+
+
+class RoutingAsk(Base):
+    """One ally asked about one question, and what they did: asked | claimed | passed |
+    snoozed | lost (someone else claimed it) | closed (resolved meanwhile)."""
+
+    __tablename__ = "routing_asks"
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("routing_questions.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str] = mapped_column(String(12))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (Index("ix_routing_asks_member_time", "member_id", "asked_at"),)
+
+
+class RoutingChange(Base):
+    """A question's history: asked, routed, escalated, claimed, passed, answered, resolved."""
+
+    __tablename__ = "routing_changes"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("routing_questions.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (Index("ix_routing_changes_question", "question_id", "id"),)
+
+
+# ----- ambassador program and community governance (issue 10) ---------------------------------
+
+
+class AmbassadorSettings(Base):
+    """The program's per-workspace choices; NULL means the default. Also holds the last short
+    number (R-7) given to a community request, bumped in the transaction that files it."""
+
+    __tablename__ = "ambassador_settings"
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    expectations: Mapped[str | None] = mapped_column(Text)
+    target_per_office: Mapped[int | None] = mapped_column(Integer)
+    reminder_days: Mapped[int | None] = mapped_column(Integer)
+    steps_seeded: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_request_number: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AmbassadorOffice(Base):
+    """An office or location. `covered` is whether it had an ambassador at the last roster
+    change; `uncovered_since` is when it lost its last one (the weekly note reads it)."""
+
+    __tablename__ = "ambassador_offices"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    key: Mapped[str] = mapped_column(String(80))  # the name, case-folded: unique per workspace
+    tz: Mapped[str | None] = mapped_column(String(64))
+    covered: Mapped[bool] = mapped_column(Boolean, default=False)
+    uncovered_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (UniqueConstraint("workspace_id", "key"),)
+
+
+class AmbassadorPerson(Base):
+    """A person's place in the program: their office (anyone may have one, for the coverage
+    ratio), interests, and their ambassador status with its history.
+
+    status: NULL (just a member with an office) | pending (asked to join) | active | declined
+    | former (left or removed)."""
+
+    __tablename__ = "ambassador_people"
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    office_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ambassador_offices.id", ondelete="SET NULL")
+    )
+    interests: Mapped[str | None] = mapped_column(Text)  # space-separated themes
+    status: Mapped[str | None] = mapped_column(String(12))
+    why: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)  # the reason of a decline or a removal
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # "I'm in"
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (
+        Index("ix_ambassador_people_status", "workspace_id", "status"),
+        Index("ix_ambassador_people_office", "office_id"),
+    )
+
+
+class TrainingStep(Base):
+    """One step of a checklist: `track` is "ambassador" or "manager" (community managers')."""
+
+    __tablename__ = "training_steps"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    track: Mapped[str] = mapped_column(String(12))
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    link: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (Index("ix_training_steps_track", "workspace_id", "track", "position"),)
+
+
+class TrainingProgress(Base):
+    """A person's run through one checklist; `completed_at` is set once, when the last step is
+    ticked, in the same transaction that counts the training."""
+
+    __tablename__ = "training_progress"
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    track: Mapped[str] = mapped_column(String(12), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_progress_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    __table_args__ = (Index("ix_training_progress_open", "workspace_id", "completed_at"),)
+
+
+class TrainingTick(Base):
+    """A step someone ticked off (gone with the step when it is removed)."""
+
+    __tablename__ = "training_ticks"
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    step_id: Mapped[int] = mapped_column(
+        ForeignKey("training_steps.id", ondelete="CASCADE"), primary_key=True
+    )
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CommunityRequest(Base):
+    """A request for a new community channel (R-<number>).
+
+    status: open | changes (the requester was asked to change it) | approved | declined."""
+
+    __tablename__ = "community_requests"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    name: Mapped[str] = mapped_column(String(80))  # the channel name, without "#"
+    purpose: Mapped[str] = mapped_column(Text)
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    private_reason: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12))
+    channel_id: Mapped[str | None] = mapped_column(String(128))  # once the platform made it
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "number"),
+        Index("ix_community_requests_name", "workspace_id", "name", "status"),
+    )
+
+
+class CommunityChange(Base):
+    """A request's history: filed, revised, changes, approved, declined, channel."""
+
+    __tablename__ = "community_changes"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("community_requests.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    kind: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (Index("ix_community_changes_request", "request_id", "id"),)
+
+
+# ----- nudges and sharing campaigns (issue 11) ------------------------------------------------
+
+
+class NudgeSettings(Base):
+    """Nudges' per-workspace choices (NULL: the default), and the last short numbers given to
+    content items (C-4) and requests from other teams (A-3), bumped in the filing transaction."""
+
+    __tablename__ = "nudge_settings"
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    cap: Mapped[int | None] = mapped_column(Integer)  # nudges per person per week
+    checkin_weeks: Mapped[int | None] = mapped_column(Integer)
+    last_content_number: Mapped[int] = mapped_column(Integer, default=0)
+    last_request_number: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class NudgePrefs(Base):
+    """A person's consent: opted in or not, the kinds they want, their own (lower) cap and a
+    pause or snooze. No row: not opted in."""
+
+    __tablename__ = "nudge_prefs"
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    opted_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    kinds: Mapped[str] = mapped_column(String(200), default="")  # space-separated
+    cap: Mapped[int | None] = mapped_column(Integer)
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (Index("ix_nudge_prefs_workspace", "workspace_id", "opted_in"),)
+
+
+class NudgeContent(Base):
+    """Something to share (C-<number>): a URL, a title, a suggested text and who it is for
+    (`targets`: space-separated `interest:NAME` and `office:ID`; empty: every ambassador)."""
+
+    __tablename__ = "nudge_content"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    url: Mapped[str] = mapped_column(String(2000))
+    title: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str | None] = mapped_column(Text)
+    targets: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (UniqueConstraint("workspace_id", "number"),)
+
+
+class NudgeRequest(Base):
+    """Another team's ask of the ambassadors (A-<number>), held for a community manager.
+
+    status: pending | approved | declined."""
+
+    __tablename__ = "nudge_requests"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    text: Mapped[str] = mapped_column(Text)
+    targets: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(12))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    __table_args__ = (UniqueConstraint("workspace_id", "number"),)
+
+
+class Nudge(Base):
+    """One nudge to one person about one subject ("content:7", "question:12", ...): unique per
+    person and subject, so nobody is nudged about the same thing twice.
+
+    status: queued | deferred (by a guardrail, `reason` says which) | sent | suppressed.
+    `response`: shared | skipped | snoozed | stopped | NULL (ignored, once sent)."""
+
+    __tablename__ = "nudges"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(12))
+    subject: Mapped[str] = mapped_column(String(80))
+    content_id: Mapped[int | None] = mapped_column(
+        ForeignKey("nudge_content.id", ondelete="CASCADE")
+    )
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("nudge_requests.id", ondelete="CASCADE")
+    )
+    detail: Mapped[str | None] = mapped_column(Text)  # what the DM says (a question's text)
+    status: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    response: Mapped[str | None] = mapped_column(String(12))
+    response_note: Mapped[str | None] = mapped_column(String(40))  # where it was shared
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    __table_args__ = (
+        UniqueConstraint("member_id", "subject"),
+        Index("ix_nudges_workspace_created", "workspace_id", "created_at"),
+        Index("ix_nudges_member_sent", "member_id", "sent_at"),
+        Index("ix_nudges_content", "content_id"),
+    )
+
+
+class NudgeLink(Base):
+    """A redirect token (`GET /r/TOKEN`) tied to one nudge: one ambassador and one item. Only
+    a count and the last click's time are kept, never who clicked."""
+
+    __tablename__ = "nudge_links"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    nudge_id: Mapped[int] = mapped_column(ForeignKey("nudges.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2000))
+    clicks: Mapped[int] = mapped_column(Integer, default=0)
+    last_click_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (UniqueConstraint("nudge_id"),)

@@ -156,3 +156,28 @@ async def test_recognition_demo_on_the_console(
     assert "1. @Bo Chen — 2" in out and "You: #2 with 1." in out
     assert "Recognition you value: learning budget" in out
     assert "┌ Hi Bo Chen 👋" in out and "[Give kudos]  [Leaderboard]  [My profile]" in out
+
+
+async def test_ambassador_program_demo_on_the_console(
+    sqlite_url: str, tmp_path: Path, clock: ManualClock
+) -> None:
+    settings = Settings(DATABASE_URL=sqlite_url, _env_file=None)  # type: ignore[call-arg]
+    script = (ROOT / "examples" / "ambassadors.txt").read_text()
+    out = await transcript(settings, script, tmp_path, clock)
+    assert "There's no office “Pariss”; the offices are Lyon, Paris." in out
+    assert "[DM to cy] #1 Allybot: ┌ Ambassador request: Bo Chen" in out
+    assert "You already asked to join on 7 Dec 2026" in out
+    assert "Bo Chen is now an ambassador." in out and "✅ Approved by Cy Sato." in out
+    assert "[I'm in]" in out and "You're in! Your training checklist" in out
+    assert "[Done 1]  [Done 2]  [Done 3]" in out
+    assert "There's no step 9: the checklist has 3 steps" in out
+    assert "Lyon has no ambassador now." in out and "Lyon: ⚠️ no ambassador" in out
+    assert "Ambassadors interested in events: Bo Chen." in out
+    assert "Channel names can't contain spaces" in out and "must be lowercase" in out
+    assert "A private community needs a reason" in out
+    assert "R-2: Cy Sato declined your request for #leads: “please keep it open" in out
+    assert "please create #design-guild by hand" in out
+    assert out.count("Weekly coverage: 1 office has lost its last ambassador") == 2  # cy, ana
+    assert out.count("gentle nudge about your ambassador training") == 1
+    assert out.count("You earned the 🎓 Trained ambassador badge") == 1
+    assert "Ambassador training: completed 14 Dec 2026" in out

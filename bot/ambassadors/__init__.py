@@ -1,0 +1,1 @@
+"""The ambassador program and community governance (issue 10)."""
