@@ -113,7 +113,6 @@ class Admins:
             "server's workers are running (allybot status).",
         )
 
-
     async def job_gave_up(self, ctx: JobContext, reason: str) -> None:
         """The scheduler's give-up hook: a job that cannot succeed is an admin's to know."""
         if ctx.key.startswith("deliver:admins:"):

@@ -300,7 +300,7 @@ async def test_app_home_is_published_and_kept_fresh(slack: SlackSystem) -> None:
     buttons = [
         e["action_id"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
     ]
-    assert buttons == ["home:kudos", "home:leaderboard", "home:profile"]
+    assert buttons == ["home:kudos", "home:leaderboard", "home:profile", "nudge:home"]
     # Someone thanks Bo: his home view is refreshed with the new numbers.
     await slack.command("kudos <@U2> thanks for the review")
     await slack.deliver()

@@ -615,6 +615,7 @@ async def test_home_leaderboard_and_badges_in_teams(teams: TeamsSystem) -> None:
         "home:kudos",
         "home:leaderboard",
         "home:profile",
+        "nudge:home",
     ]
     board = await teams.say("leaderboard", sender=CY)
     assert "1. **Bo** — 1" in board["text"]

@@ -279,4 +279,3 @@ class SlackAdapter:
         else:
             target = Private(user=event.actor, conversation=conv)
         await self.core.deliver_reply(event, reply, target)
-

@@ -236,7 +236,6 @@ class OptIn:
 
         return Reply(message=Message(text=rich(await self.s.run(event, read))))
 
-
     async def from_home(self, event: ActionPressed) -> Reply:
         """The Home view's Nudges button: what you get, with a switch to opt in or out."""
         shown = await self.show(event)
