@@ -1,4 +1,5 @@
-"""The one aiohttp application: Slack at /slack/events, Teams at /api/messages, /healthz."""
+"""The one aiohttp application: Slack at /slack/events, Teams at /api/messages, /healthz,
+/readyz."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from adapters import redirects
+from bot.bootstrap import schema_head, schema_revision
 from bot.core import Allybot
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ def build_app(
     app = web.Application(client_max_size=1024 * 1024)
     app[CORE_KEY] = core
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
     app.router.add_get("/r/{token}", redirects.handler(core))  # links in nudges
     if slack is not None:
         app.router.add_post("/slack/events", slack)
@@ -48,6 +51,24 @@ async def _healthz(request: web.Request) -> web.Response:
         log.warning("health check: database unreachable: %s", exc)
         return web.json_response({"status": "error", "database": "unreachable"}, status=503)
     return web.json_response({"status": "ok", "platforms": sorted(core.ports)})
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    """Ready to take traffic: the database answers and its schema is this code's newest
+    (a replica started before `allybot db upgrade` finished is alive but not ready)."""
+    core = request.app[CORE_KEY]
+    try:
+        await core.services.db.ping()
+        revision = await schema_revision(core.services.settings)
+    except Exception as exc:
+        log.warning("readiness: database unreachable: %s", exc)
+        return web.json_response({"status": "not ready", "database": "unreachable"}, status=503)
+    head = schema_head()
+    if revision != head:
+        return web.json_response(
+            {"status": "not ready", "schema": revision, "expected": head}, status=503
+        )
+    return web.json_response({"status": "ready", "schema": revision})
 
 
 async def _worker(app: web.Application) -> AsyncIterator[None]:

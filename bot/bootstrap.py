@@ -41,6 +41,7 @@ __all__ = [
     "Database",
     "bootstrap",
     "open_database",
+    "schema_head",
     "schema_revision",
     "status_report",
     "upgrade_schema",
@@ -55,6 +56,11 @@ async def upgrade_schema(settings: Settings) -> str | None:
 
 async def schema_revision(settings: Settings) -> str | None:
     return await _migrate.current(settings.db_url)
+
+
+def schema_head() -> str | None:
+    """The revision this code's migrations end at."""
+    return _migrate.head()
 
 
 async def open_database(settings: Settings, *, migrate: bool = True) -> Database:

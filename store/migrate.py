@@ -39,3 +39,10 @@ async def current(url: str) -> str | None:
             )
     finally:
         await engine.dispose()
+
+
+def head() -> str | None:
+    """The newest revision the code knows: a database at any other revision is not ready."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
