@@ -165,25 +165,11 @@ def reaction(
 async def teams(
     sqlite_url: str, clock: ManualClock, fake_connector: FakeBotConnector
 ) -> AsyncIterator[TeamsSystem]:
-    settings = Settings(  # type: ignore[call-arg]
-        DATABASE_URL=sqlite_url,
-        TEAMS_ENABLED=True,
-        MICROSOFT_APP_ID="",
-        ALLYBOT_ADMINS=ANA,
-        _env_file=None,
-    )
-    runtime = await build_runtime(settings, clock=clock, run_worker=False)
-    runner = web.AppRunner(runtime.app, shutdown_timeout=1.0)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/messages"
-    try:
-        async with aiohttp.ClientSession() as http:
-            yield TeamsSystem(runtime, fake_connector, url, http)
-    finally:
-        await runner.cleanup()
-        await runtime.close()
+    # Imported here: tests/teams_support.py reads this module's names.
+    from tests.teams_support import start_teams
+
+    async for system in start_teams(sqlite_url, clock, fake_connector):
+        yield system
 
 
 # ----- commands in a personal chat ------------------------------------------------------------
