@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -78,14 +79,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     interactive = command in (None, "console") and not (
         settings.slack_configured or settings.teams_configured
     )
-    logging.basicConfig(
-        # The console's transcript is the output; logs there are for problems only.
-        level="WARNING"
-        if interactive and settings.log_level.upper() == "INFO"
-        else settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from bot import logs
+
+    # The console's transcript is the output; logs there are for problems only.
+    logs.configure(settings, quiet=interactive)
+    if command == "serve" or (command is None and not interactive):
+        from adapters.metrics_processes import share_with_workers
+
+        share_with_workers()  # before anything imports prometheus_client
     if command is None:
         if settings.slack_configured or settings.teams_configured:
             command = "serve"
@@ -169,13 +170,25 @@ async def _db(settings: Settings, action: str) -> int:
 async def _serve(settings: Settings, *, migrate: bool, worker: str = "auto") -> int:
     from aiohttp import web
 
-    from adapters.runtime import WorkerProcess, build_runtime
+    from adapters.runtime import (
+        WORKER_STOP_MARGIN,
+        WorkerProcess,
+        build_runtime,
+        share_door_flag,
+    )
 
     if worker == "auto":
         # SQLite has one writer: a second worker process would mostly wait for its lock.
         worker = "process" if settings.db_url.startswith("sqlite") else "split"
+    # SIGTERM (a deploy, a scale-down) and SIGINT stop gracefully, within SHUTDOWN_GRACE.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     runtime = await build_runtime(settings, migrate=migrate, run_worker=worker == "inline")
     children: list[WorkerProcess] = []
+    if worker in ("process", "split"):
+        share_door_flag(runtime, yields=False)
     try:
         if worker == "process":
             both = WorkerProcess(["--no-migrate", "--from-door"])
@@ -197,31 +210,44 @@ async def _serve(settings: Settings, *, migrate: bool, worker: str = "auto") -> 
             runtime.core.scheduler.notify = jobs.poke
         if runtime.socket_mode is not None:
             await runtime.socket_mode.connect_async()
-        runner = web.AppRunner(runtime.app)
+        # cleanup() closes the listening socket, then gives the requests in flight this long.
+        runner = web.AppRunner(runtime.app, shutdown_timeout=settings.shutdown_grace)
         await runner.setup()
-        site = web.TCPSite(runner, settings.host, settings.port)
-        await site.start()
-        log.info(
-            "Allybot listening on %s:%d (platforms: %s)",
-            settings.host,
-            settings.port,
-            ", ".join(sorted(runtime.core.ports)) or "none",
-        )
         try:
-            await asyncio.Event().wait()
+            site = web.TCPSite(runner, settings.host, settings.port)
+            await site.start()
+            log.info(
+                "Allybot listening on %s:%d (platforms: %s)",
+                settings.host,
+                settings.port,
+                ", ".join(sorted(runtime.core.ports)) or "none",
+            )
+            await stop.wait()
+            log.info(
+                "stopping: no new requests; up to %gs for those in flight, then for the workers",
+                settings.shutdown_grace,
+            )
+            for child in children:
+                child.hold()  # one that exits now (a SIGINT to the group) stays stopped
+            await runtime.close_socket_mode()
         finally:
             await runner.cleanup()
     finally:
-        for child in children:
-            await child.stop()
+        # The workers finish the event or job they run, or release it, then exit; every event
+        # acknowledged is in the inbox already, so nothing waits on them but the exit.
+        grace = settings.shutdown_grace + WORKER_STOP_MARGIN
+        await asyncio.gather(*(child.stop(grace) for child in children))
         await runtime.close()
+    log.info("stopped")
     return 0
 
 
 async def _worker(settings: Settings, *, migrate: bool, door: bool, only: str | None) -> int:
     from adapters.runtime import build_runtime, serve_worker
 
-    runtime = await build_runtime(settings, migrate=migrate, run_worker=False)
+    runtime = await build_runtime(
+        settings, migrate=migrate, run_worker=False, check_platforms=False
+    )
     try:
         await serve_worker(
             runtime, from_door=door, inbox=only in (None, "inbox"), jobs=only in (None, "jobs")

@@ -1,5 +1,5 @@
 """The one aiohttp application: Slack at /slack/events, Teams at /api/messages, /healthz,
-/readyz."""
+/readyz, /metrics."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from adapters import redirects
+from adapters.credentials import CREDENTIALS
+from adapters.observability import door_middleware, metrics_route
 from bot.bootstrap import schema_head, schema_revision
 from bot.core import Allybot
 
@@ -29,10 +31,12 @@ def build_app(
     run_worker: bool = True,
 ) -> web.Application:
     # Slack and Bot Framework payloads are small; a cap stops memory abuse before parsing.
-    app = web.Application(client_max_size=1024 * 1024)
+    # The middleware times, counts and tags the platforms' requests (adapters/observability.py).
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[door_middleware])
     app[CORE_KEY] = core
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
+    app.router.add_get("/metrics", metrics_route(core))
     app.router.add_get("/r/{token}", redirects.handler(core))  # links in nudges
     if slack is not None:
         app.router.add_post("/slack/events", slack)
@@ -55,7 +59,10 @@ async def _healthz(request: web.Request) -> web.Response:
 
 async def _readyz(request: web.Request) -> web.Response:
     """Ready to take traffic: the database answers and its schema is this code's newest
-    (a replica started before `allybot db upgrade` finished is alive but not ready)."""
+    (a replica started before `allybot db upgrade` finished is alive but not ready), and no
+    platform rejected the bot's credentials when they were checked at start (one that could
+    not be asked is shown as unverified, and does not fail readiness: adapters/credentials.py).
+    """
     core = request.app[CORE_KEY]
     try:
         await core.services.db.ping()
@@ -68,7 +75,14 @@ async def _readyz(request: web.Request) -> web.Response:
         return web.json_response(
             {"status": "not ready", "schema": revision, "expected": head}, status=503
         )
-    return web.json_response({"status": "ready", "schema": revision})
+    credentials = request.app.get(CREDENTIALS)
+    if credentials is None:  # an app built without a runtime (tests of the door alone)
+        return web.json_response({"status": "ready", "schema": revision})
+    body = {"schema": revision, "platforms": credentials.as_json()}
+    if credentials.rejected:
+        reason = "; ".join(c.reason for c in credentials.rejected)
+        return web.json_response({"status": "not ready", "reason": reason, **body}, status=503)
+    return web.json_response({"status": "ready", **body})
 
 
 async def _worker(app: web.Application) -> AsyncIterator[None]:
@@ -85,4 +99,5 @@ async def _worker(app: web.Application) -> AsyncIterator[None]:
     if core.inbox is not None:
         core.inbox.wake()
     with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-        await asyncio.wait_for(asyncio.gather(*tasks), timeout=10)
+        grace = core.services.settings.shutdown_grace
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=grace)

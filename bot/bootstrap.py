@@ -146,6 +146,9 @@ def bootstrap(
     core = assemble(services, capabilities)
     admins = workspace.Admins(services, roles)
     scheduler.on_give_up = admins.job_gave_up
+    # A platform refusing the bot itself: told once an hour per workspace and reason.
+    delivery.on_rejected = admins.platform_rejected
+    scheduler.register_payload(workspace.PLATFORM_ALERT, admins.platform_alert)
     if core.inbox is not None:
         core.inbox.on_backlog = admins.inbox_backlog
         core.inbox.lease = timedelta(seconds=settings.inbox_lease_seconds)

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
-from bot import inbox
+from bot import inbox, logcontext, metrics
 from bot.capability import (
     ActionHandler,
     Capability,
@@ -31,6 +31,7 @@ from bot.events import (
 )
 from bot.ids import UserRef
 from bot.messages import Message, Outbound, Reply, Target, rich
+from bot.outage import DatabaseUnavailable, OutageLog
 from bot.ports import ChatPort
 from bot.scheduler import Scheduler
 from bot.services import Services
@@ -53,6 +54,7 @@ class Allybot:
             if use_inbox
             else None
         )
+        self.outage = OutageLog(log, "door")
         self.capabilities = list(capabilities)
         self.commands = Commands()
         self.actions: dict[str, ActionHandler] = {}
@@ -97,12 +99,28 @@ class Allybot:
         right after, exactly once; the others are applied now, their DMs and posts committed as
         delivery jobs with their effect.
         """
+        metrics.saw(event)
+        logcontext.bind(event_id=event.event_id, workspace=event.workspace)
         if self.inbox is not None and self._deferrable(event):
             if not self._listeners.get(type(event)) and not isinstance(event, MemberJoined):
+                metrics.door_outcome("ignored")
                 return None  # nobody would act on it: nothing to keep
-            await self.inbox.accept(event)
-            return None
-        return await self.apply(event)
+            apply: Callable[[Event], Awaitable[Reply | None]] = self._accept
+        else:
+            apply = self.apply
+        try:
+            reply = await apply(event)
+        except DatabaseUnavailable as exc:
+            # The adapter answers "try again" (a 503, or a line for the person): one WARNING
+            # per outage here, not a traceback per request.
+            self.outage.down(exc)
+            raise
+        self.outage.up()
+        return reply
+
+    async def _accept(self, event: Event) -> None:
+        assert self.inbox is not None
+        await self.inbox.accept(event)
 
     def _deferrable(self, event: Event) -> bool:
         if isinstance(event, MessagePosted):

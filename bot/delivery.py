@@ -26,7 +26,10 @@ What is guaranteed, precisely:
 - **Given up, and said so.** A final platform error (the user left, the channel was archived),
   8 failed attempts, or a message still undeliverable a day after it was queued (rate limited
   all day, or an edit whose original never went out) is marked failed and reported through the
-  scheduler's `on_give_up` hook.
+  scheduler's `on_give_up` hook. When the platform refuses the bot itself (a revoked token, a
+  missing scope: `DeliveryError.rejected`), every send there fails alike: each is given up at
+  once, and `on_rejected` tells the admins and the ops channel once per workspace, reason and
+  hour instead of once per message (bot/workspace.py, Admins.platform_rejected).
 - **Order** is not guaranteed, not even within one lane: messages on different lanes go out
   concurrently, and a lane's burst allowance may start two of its messages together. An edit
   waits for its original (it is deferred, without spending attempts, until the original is
@@ -36,13 +39,14 @@ What is guaranteed, precisely:
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import NoReturn
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import logcontext
 from bot.clock import Clock
 from bot.ids import WorkspaceRef
 from bot.messages import Edit, Outbound, Private, ToUser
@@ -68,6 +72,8 @@ KIND = "deliver"
 MAX_WAIT = timedelta(days=1)
 NO_PORT_WAIT = timedelta(seconds=60)
 
+RejectedHook = Callable[[JobContext, WorkspaceRef, DeliveryError], Awaitable[None]]
+
 
 class DeliveryJob(BaseModel):
     workspace: WorkspaceRef
@@ -84,6 +90,9 @@ class Delivery:
         self._clock = clock
         self._scheduler = scheduler
         self._ports = ports  # live: ports added later are used (and paced) from then on
+        # Told when a platform refuses the bot itself (DeliveryError.rejected); the bootstrap
+        # sets Admins.platform_rejected.
+        self.on_rejected: RejectedHook | None = None
         scheduler.register(KIND, self.run)
         scheduler.pace_lanes(LanePacing(self.pace, self.workspace_pace))
 
@@ -135,6 +144,7 @@ class Delivery:
     async def run(self, ctx: JobContext) -> None:
         """The job handler: one send or edit, and what its outcome means for the queue."""
         job = DeliveryJob.model_validate_json(ctx.payload)
+        logcontext.bind(workspace=job.workspace)
         port = self._ports.get(job.workspace.platform)
         if port is None:
             # Only when this replica was set to run every platform's jobs.
@@ -151,7 +161,20 @@ class Delivery:
                 raise RateLimited(str(exc), exc.retry_after) from exc
             if exc.retryable:
                 raise RetryLater(str(exc)) from exc
+            if exc.rejected is not None:
+                await self._rejected(ctx, job.workspace, exc)
+                raise GiveUp(f"{exc} (the platform refuses the bot: admins told)") from exc
             raise GiveUp(str(exc)) from exc
+
+    async def _rejected(self, ctx: JobContext, workspace: WorkspaceRef, exc: DeliveryError) -> None:
+        """The platform refuses the bot itself (its token, its scopes): `on_rejected` tells the
+        admins, throttled. Its failure never keeps the job from being given up."""
+        if self.on_rejected is None:
+            return
+        try:
+            await self.on_rejected(ctx, workspace, exc)
+        except Exception:
+            log.exception("could not report that %s refuses the bot's sends", workspace)
 
     def _wait(self, ctx: JobContext, delay: timedelta, reason: str) -> NoReturn:
         """Defers the job (no attempt spent), or gives it up once it has waited MAX_WAIT."""

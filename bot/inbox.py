@@ -27,8 +27,10 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from bot import logcontext, metrics
 from bot.clock import Clock
 from bot.events import Event, HomeOpened, MemberJoined, MessagePosted, ReactionChanged
+from bot.outage import DatabaseUnavailable, OutageLog, backoff
 from store import Database
 from store import inbox as inbox_store
 
@@ -48,6 +50,7 @@ PRUNE_EVERY = timedelta(minutes=1)  # and look for a backlog
 BACKLOG_EVENTS = 1000
 BACKLOG_AGE = timedelta(minutes=5)
 BATCH = 20
+RELEASE_WITHIN = 5.0  # seconds a stopping worker spends giving back what it interrupted
 
 # The inbox row a unit of work is applying, if any: the unit marks it applied in its own
 # transaction (bot/work.py), so the effect and "applied" commit together.
@@ -106,12 +109,13 @@ class Inbox:
         self._clock = clock
         self._apply = apply
         self._workers = workers
-        self._gathering: list[tuple[inbox_store.Arrival, asyncio.Future[None]]] = []
+        self._gathering: list[tuple[inbox_store.Arrival, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         # Told after every commit at the door: the workers may be in another process.
         self.notify: Callable[[], None] | None = None
         self.batches = 0  # commits at the door, for benchmarks
+        self.outage = OutageLog(log, "inbox workers")
 
     # ----- the door ---------------------------------------------------------------------
 
@@ -124,11 +128,14 @@ class Inbox:
             partition=partition_of(event),
             payload=encode(event),
         )
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._gathering.append((arrival, done))
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write(), name="inbox-door")
-        await done
+            # Its own context: it commits for every request, not the one that started it.
+            self._writer = asyncio.create_task(
+                self._write(), name="inbox-door", context=contextvars.Context()
+            )
+        metrics.door_outcome("accepted" if await done else "duplicate")
 
     async def _write(self) -> None:
         # Whatever arrived while the previous batch was being committed goes in the next one.
@@ -136,16 +143,25 @@ class Inbox:
             batch, self._gathering = self._gathering, []
             try:
                 async with self._db.transaction(urgent=True) as session:
-                    await inbox_store.add_many(session, [a for a, _ in batch], self._clock.now())
-            except Exception as exc:
+                    added = await inbox_store.add_many(
+                        session, [a for a, _ in batch], self._clock.now()
+                    )
+            except Exception as exc:  # e.g. DatabaseUnavailable: every waiter gets it, none hangs
                 for _, done in batch:
                     if not done.done():
                         done.set_exception(exc)
                 continue
+            except asyncio.CancelledError:  # the door is stopping: its waiters are not left
+                waiting, self._gathering = [*batch, *self._gathering], []
+                for _, done in waiting:
+                    done.cancel()
+                raise
             self.batches += 1
-            for _, done in batch:
+            for arrival, done in batch:
                 if not done.done():
-                    done.set_result(None)
+                    key = (arrival.workspace, arrival.event_id)
+                    done.set_result(key in added)
+                    added.discard(key)  # a second copy in the same batch is a duplicate
             self._wake.set()
             if self.notify is not None:
                 self.notify()
@@ -155,24 +171,51 @@ class Inbox:
     def wake(self) -> None:
         self._wake.set()
 
-    async def run_due(self) -> int:
-        """Applies every event that can be applied now; returns how many were."""
+    async def run_due(self, stop: asyncio.Event | None = None) -> int:
+        """Applies every event that can be applied now (until `stop` is set: the batch being
+        applied finishes); returns how many were."""
         applied = 0
-        while True:
+        while stop is None or not stop.is_set():
             now = self._clock.now()
             async with self._db.transaction() as session:
                 claimed = await inbox_store.claim(session, now, limit=BATCH, lease=self.lease)
             if not claimed:
                 return applied
             # Rows claimed together are heads of different partitions: safe to run at once.
-            await asyncio.gather(*(self._apply_one(row) for row in claimed))
+            try:
+                await asyncio.gather(*(self._apply_one(row) for row in claimed))
+            except asyncio.CancelledError:  # a stop's grace ran out: give back what is left
+                await self._release(claimed)
+                raise
             applied += len(claimed)
+        return applied
+
+    async def _release(self, claimed: list[inbox_store.Claimed]) -> None:
+        """Rows of an interrupted batch become claimable at once, not after their lease
+        (bounded: the worker is on its way out)."""
+        try:
+            async with asyncio.timeout(RELEASE_WITHIN), self._db.transaction() as session:
+                released = await inbox_store.release(session, claimed)
+        except Exception:
+            log.exception("releasing %d inbox event(s) failed; their leases run out", len(claimed))
+            return
+        if released:
+            log.warning("%d inbox event(s) interrupted by the stop were released", released)
 
     async def _apply_one(self, row: inbox_store.Claimed) -> None:
+        with logcontext.scope(inbox_id=row.id):  # what its log lines are about
+            await self._apply_row(row)
+
+    async def _apply_row(self, row: inbox_store.Claimed) -> None:
         state = Applying(row)
         token = applying.set(state)
         try:
-            await self._apply(decode(row.kind, row.payload))
+            event = decode(row.kind, row.payload)
+            logcontext.bind(event_id=event.event_id, workspace=event.workspace)
+            await self._apply(event)
+        except DatabaseUnavailable:
+            # Nothing to write it down with: its lease runs out and it is claimed again then.
+            raise
         except Exception as exc:
             log.exception("inbox event %s (%s) failed (attempt %d)", row.id, row.kind, row.attempts)
             final = row.attempts >= MAX_ATTEMPTS
@@ -189,12 +232,14 @@ class Inbox:
                     f"{type(exc).__name__}: {exc}",
                     final=final,
                 )
+            metrics.inbox_event(row.kind, "gave_up" if final else "retry")
             return
         finally:
             applying.reset(token)
         if not state.marked:  # nothing was written (e.g. a reaction nobody acts on)
             async with self._db.transaction() as session:
                 await state.mark(session, self._clock.now())
+        metrics.inbox_event(row.kind, "applied" if state.marked else "lease_lost")
 
     async def check_backlog(self) -> None:
         """Tells `on_backlog` about every workspace whose events wait past the limits."""
@@ -227,11 +272,12 @@ class Inbox:
 
     async def _loop(self, stop: asyncio.Event, number: int) -> None:
         pruned: datetime | None = None
+        failures = 0  # in a row, while the database is away
         while not stop.is_set():
             self._wake.clear()  # before looking: an event accepted meanwhile wakes us again
             due: datetime | None = None
             try:
-                await self.run_due()
+                await self.run_due(stop)
                 now = self._clock.now()
                 if number == 0 and (pruned is None or now - pruned > PRUNE_EVERY):
                     await self.prune()
@@ -239,10 +285,17 @@ class Inbox:
                     pruned = now
                 async with self._db.transaction() as session:
                     due = await inbox_store.next_due(session)
+                failures = 0
+                self.outage.up()
+            except DatabaseUnavailable as exc:
+                failures += 1
+                self.outage.down(exc)
             except Exception:
                 log.exception("inbox worker failed; retrying")
             timeout = IDLE_POLL
-            if due is not None:
+            if failures:
+                timeout = backoff(failures)
+            elif due is not None:
                 timeout = max(0.0, min(IDLE_POLL, (due - self._clock.now()).total_seconds()))
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from bot.ids import ConversationRef, MessageRef, Platform, UserRef, WorkspaceRef
@@ -41,14 +42,34 @@ class Sent:
     message_id: str
 
 
+class Rejection(StrEnum):
+    """The platform refused the bot itself, not this one message: every send there fails
+    alike until someone fixes it, so the admins are told (bot/delivery.py)."""
+
+    UNAUTHORIZED = "unauthorized"  # its credentials: a revoked, expired or wrong token
+    FORBIDDEN = "forbidden"  # a permission it lacks: a missing scope, a blocked app
+
+
 class DeliveryError(Exception):
     """A send failed. `retryable` failures are tried again later (after `retry_after` seconds
-    when the platform said so); others are final (e.g. the user left the workspace)."""
+    when the platform said so); others are final (e.g. the user left the workspace).
+    `rejected` marks the final ones that are the bot's own (its token, its scopes), with the
+    platform's `code` for them ("token_revoked", "missing_scope", "HTTP 401")."""
 
-    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        rejected: Rejection | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(reason)
         self.retryable = retryable
         self.retry_after = retry_after
+        self.rejected = rejected
+        self.code = code
 
 
 class AddressBook(Protocol):

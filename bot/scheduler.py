@@ -26,6 +26,10 @@ jobs and lanes are locked FOR UPDATE SKIP LOCKED, so replicas never take the sam
 Attempts are counted at claim and given back when a run defers, so a crash (a run that never
 ends) still uses one up and a job that kills its worker every time still gives up.
 
+Stopping: once `stop` is set nothing more is claimed and running jobs finish; a run the
+caller's grace cuts short (cancelled) is released at once, pending with its attempt given
+back, rather than left claimed until its lease runs out.
+
 `cancel` and `reschedule` work inside the caller's transaction, by key (a claimed question
 cancels its escalation; a snooze moves a nudge).
 """
@@ -42,7 +46,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import logcontext, metrics
 from bot.clock import Clock
+from bot.outage import DatabaseUnavailable, OutageLog, backoff
 from store import ConflictError, Database
 from store import jobs as job_store
 from store import lanes as lane_store
@@ -56,6 +62,7 @@ LEASE = timedelta(minutes=1)  # renewed every third of it while the job runs
 IDLE_POLL = 5.0  # seconds; wake() cuts the wait short when work is enqueued
 MIN_WAIT = timedelta(seconds=1)  # the soonest a job that did not finish runs again
 REAP_EVERY = timedelta(seconds=5)  # how often a claim also takes back expired leases
+RELEASE_WITHIN = 5.0  # seconds a stopping worker spends giving back the jobs it interrupted
 PRUNE_EVERY = 600.0  # seconds between prunes of idle lanes (run_forever only)
 LANE_RETENTION = timedelta(hours=1)
 DEFAULT_WORKERS = 4
@@ -160,7 +167,9 @@ class Scheduler:
         # Also told on every wake(): a door whose jobs run in another process wakes it.
         self.notify: Callable[[], None] | None = None
         self._running: dict[int, str] = {}  # job id -> lease token, for renewals
+        self._interrupted: dict[int, str] = {}  # runs cancelled by a stop, to give back
         self._reaped_at: datetime | None = None
+        self.outage = OutageLog(log, "jobs worker")
 
     # ----- wiring -----------------------------------------------------------------------
 
@@ -264,6 +273,7 @@ class Scheduler:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         ran = 0
+        failures = 0  # claims in a row that met an outage
         tasks: set[asyncio.Task[None]] = set()
         renewer = asyncio.create_task(self._renew_leases(), name="jobs-lease-renewer")
         try:
@@ -274,12 +284,26 @@ class Scheduler:
                 if free > 0:
                     try:
                         claimed = await self._claim(free)
+                        failures = 0
+                        self.outage.up()
+                    except DatabaseUnavailable as exc:
+                        if stop is None:
+                            raise
+                        failures += 1
+                        self.outage.down(exc)
                     except Exception:
                         if stop is None:
                             raise
                         log.exception("claiming jobs failed; trying again shortly")
                     for ctx in claimed:
-                        tasks.add(asyncio.create_task(self._run(ctx), name=f"job-{ctx.id}"))
+                        # Each run in a log scope of its own (bot/logcontext.py).
+                        scope = logcontext.new_context(
+                            job_id=ctx.id, job_kind=ctx.kind, workspace_id=ctx.workspace_id
+                        )
+                        run = asyncio.create_task(
+                            self._run(ctx), name=f"job-{ctx.id}", context=scope
+                        )
+                        tasks.add(run)
                     ran += len(claimed)
                     if claimed and len(claimed) == free:
                         continue  # every worker busy; the next turn waits for one
@@ -290,7 +314,9 @@ class Scheduler:
                     tasks -= done
                     continue
                 timeout = IDLE_POLL
-                if len(tasks) < workers:
+                if failures:
+                    timeout = backoff(failures)
+                elif len(tasks) < workers:
                     timeout = await self._until_next(timeout)
                 await self._wait(tasks, stop, timeout)
                 tasks = {t for t in tasks if not t.done()}
@@ -300,16 +326,22 @@ class Scheduler:
                 task.cancel()
             raise
         finally:
-            if tasks:
-                await asyncio.gather(*tasks, return_exceptions=True)
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
+            try:
+                if tasks:
+                    await asyncio.gather(*tasks, return_exceptions=True)
+            finally:  # also when a stop's grace ran out and cancelled the runs
+                renewer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewer
+                await self._release_interrupted()
 
     async def _until_next(self, cap: float) -> float:
         try:
             async with self._db.transaction() as session:
                 due = await job_store.next_due(session, kinds=self.kinds, platforms=self._served())
+        except DatabaseUnavailable as exc:
+            self.outage.down(exc)
+            return cap
         except Exception:
             log.exception("reading the next due job failed")
             return cap
@@ -358,6 +390,7 @@ class Scheduler:
             except ConflictError:
                 if attempt == 2:
                     raise
+                metrics.transaction_retry("job_claim", "conflict")
                 await asyncio.sleep(0.01 * (attempt + 1))
                 continue
             for ctx in contexts:
@@ -368,10 +401,15 @@ class Scheduler:
     async def _run(self, ctx: JobContext) -> None:
         try:
             await self._run_handler(ctx)
+        except DatabaseUnavailable as exc:  # as below, without a traceback per job
+            self.outage.down(exc)
         except Exception:
             # Writing the outcome failed (the database is away): the lease runs out, and the
             # job runs again then (at least once).
             log.exception("job %s (%s): recording its outcome failed", ctx.id, ctx.kind)
+        except asyncio.CancelledError:
+            self._interrupted[ctx.id] = ctx.lease_token  # given back by the pump, at once
+            raise
         finally:
             self._running.pop(ctx.id, None)
 
@@ -391,15 +429,20 @@ class Scheduler:
             await self._retry(ctx, str(exc), exc.delay)
         except GiveUp as exc:
             await self._give_up(ctx, str(exc))
+        except DatabaseUnavailable as exc:
+            # Logged once per outage; if the retry can't be written either, the lease runs out.
+            self.outage.down(exc)
+            await self._retry(ctx, f"database unavailable: {exc}", None)
         except Exception as exc:
             log.exception("job %s (%s) raised", ctx.id, ctx.kind)
             await self._retry(ctx, f"{type(exc).__name__}: {exc}", None)
         else:
-            await self._write(
+            if await self._write(
                 ctx,
                 "finish",
                 lambda s: job_store.finish(s, ctx.id, ctx.lease_token, self._clock.now()),
-            )
+            ):
+                metrics.job_ran(ctx.kind, ctx.platform, "done")
 
     async def _write(
         self,
@@ -419,6 +462,7 @@ class Scheduler:
             except ConflictError:  # PostgreSQL broke a deadlock: the write is safe to repeat
                 if attempt == 2:
                     raise
+                metrics.transaction_retry("job_outcome", "conflict")
                 await asyncio.sleep(0.01 * (attempt + 1))
         if found is not None and found[0] == job_store.CANCELLED:
             log.info(
@@ -440,9 +484,10 @@ class Scheduler:
 
     async def _defer(self, ctx: JobContext, until: datetime, reason: str) -> None:
         due = self._later(until)
-        await self._write(
+        if await self._write(
             ctx, "deferral", lambda s: job_store.defer(s, ctx.id, ctx.lease_token, due, reason)
-        )
+        ):
+            metrics.job_ran(ctx.kind, ctx.platform, "deferred")
 
     async def _rate_limited(self, ctx: JobContext, exc: RateLimited) -> None:
         now = self._clock.now()
@@ -467,7 +512,8 @@ class Scheduler:
             ctx.lane,
             exc.retry_after,
         )
-        await self._write(ctx, "deferral", write)
+        if await self._write(ctx, "deferral", write):
+            metrics.job_ran(ctx.kind, ctx.platform, "rate_limited")
 
     async def _retry(self, ctx: JobContext, error: str, delay: float | None) -> None:
         if ctx.attempt >= self._max_attempts:
@@ -476,9 +522,10 @@ class Scheduler:
         if delay is None:
             delay = min(5 * 2 ** (ctx.attempt - 1), 3600)
         due = self._later(self._clock.now() + timedelta(seconds=delay))
-        await self._write(
+        if await self._write(
             ctx, "retry", lambda s: job_store.retry_later(s, ctx.id, ctx.lease_token, due, error)
-        )
+        ):
+            metrics.job_ran(ctx.kind, ctx.platform, "retry")
 
     async def _give_up(self, ctx: JobContext, reason: str) -> None:
         log.warning("job %s (%s, %s) failed for good: %s", ctx.id, ctx.kind, ctx.key, reason)
@@ -487,11 +534,29 @@ class Scheduler:
             "give-up",
             lambda s: job_store.give_up(s, ctx.id, ctx.lease_token, self._clock.now(), reason),
         )
+        if given_up:
+            metrics.job_ran(ctx.kind, ctx.platform, "gave_up")
         if given_up and self.on_give_up is not None:
             try:
                 await self.on_give_up(ctx, reason)
             except Exception:
                 log.exception("the give-up hook failed for job %s (%s)", ctx.id, ctx.kind)
+
+    async def _release_interrupted(self) -> None:
+        """Runs a stop cancelled (its grace ran out) become claimable at once, instead of
+        waiting for their lease to run out (bounded: the worker is on its way out)."""
+        leases, self._interrupted = self._interrupted, {}
+        if not leases:
+            return
+        try:
+            async with asyncio.timeout(RELEASE_WITHIN), self._db.transaction() as session:
+                released = await job_store.release(session, leases, "interrupted by a stop")
+        except Exception:
+            log.exception(
+                "releasing %d interrupted job(s) failed; their leases run out", len(leases)
+            )
+            return
+        log.warning("%d job(s) interrupted by the stop were released; they run again", released)
 
     # ----- housekeeping -----------------------------------------------------------------
 
@@ -505,6 +570,9 @@ class Scheduler:
             try:
                 async with self._db.transaction() as session:
                     lost = await job_store.renew(session, leases, self._clock.now() + self._lease)
+            except DatabaseUnavailable as exc:
+                self.outage.down(exc)
+                continue
             except Exception:
                 log.exception("renewing job leases failed")
                 continue
@@ -522,5 +590,7 @@ class Scheduler:
             try:
                 async with self._db.transaction() as session:
                     await lane_store.prune(session, self._clock.now() - LANE_RETENTION)
+            except DatabaseUnavailable as exc:
+                self.outage.down(exc)
             except Exception:
                 log.exception("pruning idle lanes failed")

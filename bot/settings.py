@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -46,12 +46,53 @@ class Settings(BaseSettings):
     teams_kudos_reactions: Annotated[list[str], NoDecode] = Field(
         ["like", "heart"], alias="TEAMS_KUDOS_REACTIONS"
     )
-    kudos_channel: str | None = Field(None, alias="KUDOS_CHANNEL")
     default_timezone: str = Field("UTC", alias="DEFAULT_TIMEZONE")
     admins: Annotated[list[str], NoDecode] = Field([], alias="ALLYBOT_ADMINS")
     # Where `allybot serve` is reachable from the internet; when set, links in nudges go
     # through its click-counting redirect, GET /r/TOKEN (bot/nudges/links.py).
     public_url: str | None = Field(None, alias="ALLYBOT_PUBLIC_URL")
+    # On SIGTERM/SIGINT: how long requests in flight may take to finish, and then how long the
+    # workers may take to finish the event or job they run (what is left is released).
+    shutdown_grace: float = Field(10.0, alias="SHUTDOWN_GRACE", gt=0, le=300)
+    # Observability (bot/logs.py, bot/metrics.py): `json` writes one JSON object per log line;
+    # GET /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>`, and is off (404)
+    # while no token is set.
+    log_format: Literal["plain", "json"] = Field("plain", alias="LOG_FORMAT")
+    metrics_token: str | None = Field(None, alias="METRICS_TOKEN")
+    # Where a platform refusing the bot (a revoked token, a missing scope) is also announced,
+    # since the admins' DMs may fail alike: PLATFORM:WORKSPACE:CHANNEL (bot/workspace.py).
+    ops_channel: str | None = Field(None, alias="OPS_CHANNEL")
+
+    @field_validator("ops_channel")
+    @classmethod
+    def _ops_channel(cls, value: str | None) -> str | None:
+        value = (value or "").strip() or None
+        if value is None:
+            return None
+        platform, _, rest = value.partition(":")
+        workspace, _, channel = rest.partition(":")
+        if platform not in ("slack", "teams", "console") or not workspace or not channel:
+            raise ValueError(
+                "expected PLATFORM:WORKSPACE:CHANNEL, e.g. slack:T0123ABCD:C0456EFGH or "
+                "teams:<tenant id>:19:abc@thread.tacv2"
+            )
+        return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: str | None) -> str | None:
+        value = (value or "").strip() or None
+        if value is not None and (len(value) < 16 or not value.isascii() or " " in value):
+            raise ValueError(
+                "expected at least 16 ASCII characters without spaces, e.g. from "
+                "`openssl rand -hex 32`"
+            )
+        return value
 
     @field_validator("public_url")
     @classmethod

@@ -32,14 +32,22 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import calendar
+from bot import calendar, metrics
 from bot.errors import UserError
 from bot.events import Profile
 from bot.ids import UserRef, WorkspaceRef
 from bot.inbox import applying
 from bot.messages import Edit, Message, Outbound
 from bot.ports import UserInfo
-from store import ConflictError, Database, DuplicateError, is_conflict, is_duplicate
+from store import (
+    ConflictError,
+    Database,
+    DatabaseUnavailable,
+    DuplicateError,
+    is_conflict,
+    is_duplicate,
+    is_unavailable,
+)
 from store import events as event_store
 from store import workspaces as ws_store
 from store.models import WorkspaceSettings
@@ -173,6 +181,8 @@ class Work:
         self._claimed = await event_store.claim_event(
             self.session, self.ws_id, self.event_id, kind, self.now
         )
+        if not self._claimed:
+            metrics.door_outcome("duplicate")  # when a platform's retry is being answered
         return self._claimed
 
     def emit(self, event: object) -> None:
@@ -374,6 +384,7 @@ class UnitOfWork:
                     if inbox_row is not None:
                         inbox_row.marked = False  # rolled back with the rest
                     log.info("%s; running the unit again, each listener in a savepoint", exc)
+                    metrics.transaction_retry("unit_of_work", "listener_failed")
                     isolate = True
                 except ConflictError:
                     if inbox_row is not None:
@@ -381,8 +392,10 @@ class UnitOfWork:
                     if attempt >= MAX_TRIES:
                         raise
                     log.info("transaction conflict (attempt %d); running it again", attempt)
+                    metrics.transaction_retry("unit_of_work", "conflict")
                     await asyncio.sleep(random.uniform(0.005, 0.05) * attempt)
                 except DuplicateError:
+                    metrics.door_outcome("duplicate")
                     raise AlreadyDone() from None
                 finally:
                     if work is not None:
@@ -421,6 +434,8 @@ class UnitOfWork:
             except Exception as exc:
                 if is_conflict(exc) or isinstance(exc, ConflictError):
                     raise ConflictError(str(exc)) from exc
+                if is_unavailable(exc):  # the connection is gone: no listener can go on
+                    raise DatabaseUnavailable.from_error(exc) from exc
                 raise _Isolate(f"{name} failed on event {work.event_id}") from exc
             return
         claimed, callbacks = work._claimed, len(work._on_commit)
@@ -433,6 +448,8 @@ class UnitOfWork:
             del work._on_commit[callbacks:]  # what they would remember was undone too
             if is_conflict(exc):
                 raise ConflictError(str(exc)) from exc
+            if is_unavailable(exc):
+                raise DatabaseUnavailable.from_error(exc) from exc
             if is_duplicate(exc):
                 log.info("%s: event %s was applied before", name, work.event_id)
                 return

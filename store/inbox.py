@@ -43,16 +43,21 @@ def _pg(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
-async def add_many(session: AsyncSession, arrivals: Sequence[Arrival], now: datetime) -> None:
-    """One statement for the batch; a redelivered event (same workspace and id) is ignored."""
+async def add_many(
+    session: AsyncSession, arrivals: Sequence[Arrival], now: datetime
+) -> set[tuple[str, str]]:
+    """One statement for the batch; a redelivered event (same workspace and id) is ignored.
+    Returns the (workspace, event id) of the rows it added: the others were duplicates."""
     if not arrivals:
-        return
+        return set()
     pg = _pg(session)
     stmt = _built.get(("add", pg, 0))
     if stmt is None:
         insert = postgresql.insert if pg else sqlite.insert
-        stmt = _built["add", pg, 0] = insert(_inbox).on_conflict_do_nothing(
-            index_elements=["workspace", "event_id"]
+        stmt = _built["add", pg, 0] = (
+            insert(_inbox)
+            .on_conflict_do_nothing(index_elements=["workspace", "event_id"])
+            .returning(_inbox.c.workspace, _inbox.c.event_id)
         )
     rows = [
         {
@@ -68,7 +73,8 @@ async def add_many(session: AsyncSession, arrivals: Sequence[Arrival], now: date
         }
         for a in arrivals
     ]
-    await session.execute(stmt, rows)
+    result = await session.execute(stmt, rows)
+    return {(workspace, event_id) for workspace, event_id in result}
 
 
 def _claim_stmt(pg: bool, limit: int) -> Any:
@@ -165,6 +171,24 @@ async def retry(
             "error": error[:2000],
         },
     )
+
+
+async def release(session: AsyncSession, rows: Sequence[Claimed]) -> int:
+    """Gives back claimed rows that were not applied (their worker is stopping): pending again
+    at once, not after the lease, and the attempt is not counted. Rows already applied or
+    retried no longer hold the token and are left alone."""
+    if not rows:
+        return 0
+    result = await session.execute(
+        update(_inbox)
+        .where(
+            _t.id.in_(sorted(row.id for row in rows)),
+            _t.lease_token.in_(sorted({row.token for row in rows})),
+            _t.status == RUNNING,
+        )
+        .values(status=PENDING, locked_until=None, lease_token=None, attempts=_t.attempts - 1)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def prune(session: AsyncSession, before: datetime) -> int:

@@ -359,6 +359,31 @@ async def give_up(
     )
 
 
+async def release(session: AsyncSession, leases: Mapping[int, str], reason: str) -> int:
+    """Gives back jobs whose run was interrupted (their worker is stopping): pending again at
+    once, with their due time (so their place), not after the lease; the attempt is not
+    counted. Jobs whose outcome was written no longer hold the token and are left alone."""
+    if not leases:
+        return 0
+    result = await session.execute(
+        update(Job)
+        .where(
+            Job.id.in_(sorted(leases)),
+            Job.lease_token.in_(sorted(leases.values())),  # one token per job: a pair's own
+            Job.status == RUNNING,
+        )
+        .values(
+            status=PENDING,
+            lease_token=None,
+            locked_until=None,
+            attempts=Job.attempts - 1,
+            last_error=reason[:2000],
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def cancel(session: AsyncSession, workspace_id: int, key: str, now: datetime) -> bool:
     """Cancels the job unless it finished; True when it was pending or running. A running
     job's token is taken away, so the end of its current run changes nothing."""

@@ -18,7 +18,7 @@ import sqlite3
 import struct
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,12 +26,15 @@ from typing import Any, TypeVar
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from store.errors import DatabaseUnavailable, is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,9 @@ class ConflictError(Exception):
     """The database rolled the transaction back to break a deadlock or a serialization
     conflict; running the whole transaction again is safe and expected to succeed."""
 
+
+# Seconds to wait for a PostgreSQL connection to be made.
+CONNECT_TIMEOUT = 10
 
 # PostgreSQL: deadlock_detected, serialization_failure. SQLite serialises writers, so never.
 CONFLICT_STATES = frozenset({"40P01", "40001"})
@@ -67,6 +73,7 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
         self._door: _DoorFlag | None = None
+        self._yields = False
         inline = False
         if self.is_sqlite:
             ensure_sqlite_dir(url)
@@ -85,6 +92,9 @@ class Database:
             # Enough for the door, the inbox workers (batches of 20) and the job workers at once:
             # a smaller pool churned connections and re-prepared statements on every batch.
             kwargs.update(pool_pre_ping=True, pool_size=25, max_overflow=10)
+            # A server that is away answers a connect at once (refused); one that black-holes
+            # packets would hold each request for asyncpg's default minute.
+            kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine, inline=inline)
@@ -100,39 +110,68 @@ class Database:
         go ahead of the others queued for SQLite's one connection, and on SQLite ahead of the
         other processes' (a worker process waits while a door is writing; see `_DoorFlag`).
         """
-        if self._gate is None:
-            async with self._transaction() as session:
-                yield session
-            return
-        door = self._door
-        if door is None:
-            async with self._gate.hold(urgent=urgent), self._transaction() as session:
-                yield session
-            return
-        if not urgent:
-            await door.wait_clear()
-            async with self._gate.hold(urgent=False), self._transaction() as session:
-                yield session
-            return
-        door.raise_()
-        try:
-            async with self._gate.hold(urgent=True), self._transaction() as session:
-                yield session
-        finally:
-            door.lower()
+        async with self._held(urgent), self._sessions() as session:
+            with self._mapped_errors():
+                async with session.begin():
+                    if not self.is_sqlite:
+                        await self._check_out(session)
+                    yield session
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session:
-            try:
-                async with session.begin():
-                    yield session
-            except IntegrityError as exc:
-                raise DuplicateError(str(exc.orig)) from exc
-            except DBAPIError as exc:
-                if is_conflict(exc):
-                    raise ConflictError(str(exc.orig)) from exc
-                raise
+    async def _held(self, urgent: bool) -> AsyncIterator[None]:
+        """The turn a transaction waits for: SQLite's one connection (urgent ones first), and
+        the door flag shared with other processes (raised by the door, waited on by others)."""
+        door = self._door
+        if door is not None and urgent:
+            door.raise_()
+        try:
+            if door is not None and not urgent and (self._gate is not None or self._yields):
+                await door.wait_clear()
+            if self._gate is None:
+                yield
+            else:
+                async with self._gate.hold(urgent=urgent):
+                    yield
+        finally:
+            if door is not None and urgent:
+                door.lower()
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _mapped_errors() -> Iterator[None]:
+        try:
+            yield
+        except IntegrityError as exc:
+            raise DuplicateError(str(exc.orig)) from exc
+        except DBAPIError as exc:
+            if is_conflict(exc):
+                raise ConflictError(str(exc.orig)) from exc
+            if is_unavailable(exc):
+                raise DatabaseUnavailable.from_error(exc) from exc
+            raise
+        except PoolTimeout as exc:
+            raise DatabaseUnavailable.from_error(exc) from exc
+
+    @staticmethod
+    async def _check_out(session: AsyncSession) -> None:
+        """Takes the transaction's connection now (pre-pinged, so one the server dropped while
+        it sat in the pool is replaced): a failure here can only be the database's."""
+        try:
+            await session.connection()
+        except Exception as exc:
+            if is_unavailable(exc, connecting=True):
+                raise DatabaseUnavailable.from_error(exc) from exc
+            raise
+
+    def share_door(self, path: str, *, yields: bool) -> None:
+        """On PostgreSQL: the door and the worker processes beside it on one host share a door
+        flag at `path`, as on SQLite, so that a worker (`yields`) starts no transaction while
+        the door is committing. They share the cores, and the server's processes that run the
+        workers' statements are not niced with them: without this the door acknowledged at
+        half the rate when the workers were busy (benchmarks/ingest.py)."""
+        if not self.is_sqlite:
+            self._door = _DoorFlag(path)
+            self._yields = yields
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

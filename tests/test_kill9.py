@@ -4,71 +4,31 @@ process killed in the middle; after a restart every acknowledged event is applie
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import sqlite3
-import sys
 import time
 from pathlib import Path
 
 import aiohttp
 
 from tests.fakes import FakeSlackApi, slack_signed_headers
-from tests.slack_support import SECRET, TEAM
-from tests.test_serve import _free_port, serve_env
+from tests.serve_support import Process, free_port, reaction_event
+from tests.slack_support import SECRET
 
 EVENTS = 300
 KILL_AFTER = 120  # acknowledgements
 
 
 async def _start(tmp_path: Path, port: int, fake_slack: FakeSlackApi) -> asyncio.subprocess.Process:
-    env = serve_env(
-        tmp_path,
-        port,
-        fake_slack,
-        LOG_LEVEL="WARNING",
-        INBOX_LEASE_SECONDS="2",  # a killed worker's events are taken over after 2 s
+    # The default SQLite file in tmp_path; a killed worker's events are taken over after 2 s.
+    serve = await Process.start(
+        tmp_path, fake_slack, port=port, LOG_LEVEL="WARNING", INBOX_LEASE_SECONDS="2"
     )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "adapters.cli",
-        "serve",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    async with aiohttp.ClientSession() as http:
-        for _ in range(200):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                    if resp.status == 200:
-                        return proc
-            except aiohttp.ClientConnectionError:
-                await asyncio.sleep(0.05)
-    proc.kill()
-    raise AssertionError("allybot serve did not come up")
+    return serve.proc
 
 
 def _reaction(i: int) -> bytes:
-    envelope = {
-        "token": "x",
-        "team_id": TEAM,
-        "api_app_id": "A1",
-        "type": "event_callback",
-        "event_id": f"EvKill{i}",
-        "event_time": int(time.time()),
-        "event": {
-            "type": "reaction_added",
-            "user": f"UG{i}",
-            "reaction": "clap",
-            "item": {"type": "message", "channel": "C1", "ts": f"1700000000.{i:06d}"},
-            "item_user": "U2",
-            "event_ts": f"1700000001.{i:06d}",
-        },
-    }
-    return json.dumps(envelope).encode()
+    return reaction_event(f"EvKill{i}", giver=f"UG{i}", author="U2", ts=f"1700000000.{i:06d}")
 
 
 async def test_kill_9_loses_no_acknowledged_event_and_applies_none_twice(
@@ -77,7 +37,7 @@ async def test_kill_9_loses_no_acknowledged_event_and_applies_none_twice(
     fake_slack.add_user("U2", "Bo")
     for i in range(EVENTS):
         fake_slack.add_user(f"UG{i}", f"Giver {i}")
-    port = _free_port()
+    port = free_port()
     proc = await _start(tmp_path, port, fake_slack)
     acked: set[int] = set()
     killed = asyncio.Event()

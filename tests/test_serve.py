@@ -10,7 +10,10 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 
+from adapters.runtime import run_workers
+from bot.core import Allybot
 from tests.fakes import FakeSlackApi, form_body, slack_signed_headers
 from tests.slack_support import SECRET, TEAM
 
@@ -99,3 +102,19 @@ async def test_serve_process_handles_a_command_and_delivers(
         except TimeoutError:
             proc.kill()
             await proc.wait()
+
+
+async def test_a_worker_loop_that_dies_ends_the_worker_for_its_door_to_restart(
+    core: Allybot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A loop that raised used to leave `allybot worker` idle and alive, so its door never
+    started it again (adapters/runtime.py `run_workers`)."""
+    assert core.inbox is not None
+
+    async def broken(stop: asyncio.Event) -> None:  # a bug in the loop, injected
+        raise ValueError("boom")
+
+    core.inbox.run_forever = broken  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="a worker loop died"):
+        await asyncio.wait_for(run_workers(core, asyncio.Event(), grace=1), timeout=5)
+    assert "the inbox-workers loop died" in caplog.text

@@ -13,7 +13,7 @@ import pytest_asyncio
 from sqlalchemy import func, select
 
 from bot.clock import ManualClock
-from store.models import Kudos, ProcessedEvent
+from store.models import InboxEvent, Kudos, ProcessedEvent
 from tests.fakes import FakeSlackApi, form_body
 from tests.slack_support import SlackSystem, start_slack
 
@@ -87,6 +87,30 @@ async def test_reaction_gives_once_and_removal_takes_back(slack: SlackSystem) ->
     await slack.deliver()  # acknowledged at once; applied by the inbox right after
     stats = await slack.command("kudos stats <@U2>")
     assert "received: 0 this week" in stats["text"]
+
+
+async def test_the_bots_own_reaction_is_ignored(slack: SlackSystem) -> None:
+    """Events skip bolt's dispatch at the HTTP door (adapters/slack/app.py `_accept_event`),
+    so its self-event rule is ours to keep: the bot's own reaction is no kudos."""
+    item = {"type": "message", "channel": "C1", "ts": "1700000000.000300"}
+    own = {"type": "reaction_added", "user": "UBOT", "reaction": "clap", "item": item}
+    resp = await slack.event(dict(own, item_user="U2"), event_id="EvOwn")
+    assert resp.status == 200
+    await slack.deliver()
+    assert await count(slack, InboxEvent) == 0  # not even taken in
+    assert slack.sent("chat.postMessage", channel="U2") == []
+    stats = await slack.command("kudos stats <@U2>")
+    assert "received: 0 this week" in stats["text"]
+
+
+async def test_events_go_through_bolt_when_auth_test_fails(slack: SlackSystem) -> None:
+    """Without the token's identity the door can't tell the bot's own events: bolt decides."""
+    slack.api.fail_next("auth.test", "invalid_auth")
+    item = {"type": "message", "channel": "C1", "ts": "1700000000.000400"}
+    added = {"type": "reaction_added", "user": "U1", "reaction": "clap", "item": item}
+    assert (await slack.event(dict(added, item_user="U2"), event_id="EvNoAuth")).status == 200
+    await slack.deliver()
+    assert len(slack.sent("chat.postMessage", channel="U2")) == 1
 
 
 async def test_allowance_used_up_by_reactions_is_told_privately(slack: SlackSystem) -> None:

@@ -456,7 +456,9 @@ async def test_app_id_turns_authentication_on(
         MICROSOFT_APP_PASSWORD="not-a-real-secret",
         _env_file=None,
     )
-    runtime = await build_runtime(settings, clock=clock, run_worker=False)
+    # The start-up credentials check asks the fake's Entra side, not the Internet.
+    login = fake_connector.login_session()
+    runtime = await build_runtime(settings, clock=clock, run_worker=False, login_http=login)
     runner = web.AppRunner(runtime.app, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

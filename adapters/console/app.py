@@ -37,6 +37,7 @@ from bot.events import (
 )
 from bot.ids import ConversationKind, ConversationRef, MessageRef, Platform, UserRef, WorkspaceRef
 from bot.messages import Button, Form
+from bot.outage import UNAVAILABLE, DatabaseUnavailable
 from bot.ports import Presence
 from bot.settings import Settings
 from store import Database
@@ -112,7 +113,15 @@ class ConsoleSession:
     # ----- one line -------------------------------------------------------------------
 
     async def line(self, text: str) -> bool:
-        """Handles one line; False when the session should end."""
+        """Handles one line; False when the session should end. While the database can't be
+        reached it says so and goes on: the line can be typed again in a minute."""
+        try:
+            return await self._line(text)
+        except DatabaseUnavailable:  # the core logged the outage once
+            self.out(f"  {UNAVAILABLE}")
+            return True
+
+    async def _line(self, text: str) -> bool:
         text = text.strip()
         if not text or text.startswith("# "):
             return True
@@ -132,7 +141,9 @@ class ConsoleSession:
             else:
                 await self._post(text)
         finally:
-            await self.core.run_due()
+            # What is waiting goes out once the database is back (`:quit` still quits).
+            with contextlib.suppress(DatabaseUnavailable):
+                await self.core.run_due()
         return True
 
     async def _post(self, text: str) -> None:

@@ -290,6 +290,21 @@ def check_payload(text: str, content_type: str) -> dict[str, Any]:
     return _validate(_Command, form)
 
 
+def check_socket_payload(body: Any) -> dict[str, Any]:
+    """A Socket Mode envelope's payload, as bolt reads it, held to the same shapes as over
+    HTTP: an Events API body, a slash command's fields or an interactive payload."""
+    if not isinstance(body, dict):
+        raise Rejected("expected a JSON object")
+    edge.check_tree(body, "the payload")
+    if "command" in body:
+        if not all(isinstance(value, str) for value in body.values()):
+            raise Rejected("a slash command's fields must be strings")
+        return _validate(_Command, body)
+    if body.get("type") in ("event_callback", "url_verification", "app_rate_limited"):
+        return _validate(_Envelope, body)
+    return _validate(_Interaction, body)
+
+
 def _validate(model: type[BaseModel], data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise Rejected("expected a JSON object")

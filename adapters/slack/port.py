@@ -18,24 +18,49 @@ from bot.ports import (
     ChannelNotCreated,
     DeliveryError,
     Presence,
+    Rejection,
     Sent,
     UserInfo,
 )
 
 log = logging.getLogger(__name__)
 
+# Slack refusing the bot itself, whatever it sends: what each code means, for the admins'
+# alert (bot/delivery.py) and /readyz (adapters/credentials.py).
+REJECTIONS: dict[str, tuple[Rejection, str]] = {
+    "invalid_auth": (Rejection.UNAUTHORIZED, "the bot token was revoked or is wrong"),
+    "not_authed": (Rejection.UNAUTHORIZED, "no bot token was sent (SLACK_BOT_TOKEN)"),
+    "token_revoked": (
+        Rejection.UNAUTHORIZED,
+        "the bot token was revoked (the app was uninstalled or its token rotated)",
+    ),
+    "token_expired": (
+        Rejection.UNAUTHORIZED,
+        "the bot token expired (token rotation is on and it was not refreshed)",
+    ),
+    "account_inactive": (Rejection.UNAUTHORIZED, "the bot's user or its workspace was deactivated"),
+    "missing_scope": (
+        Rejection.FORBIDDEN,
+        "the app lacks a scope it needs; reinstall it with the scopes in its manifest",
+    ),
+    "not_allowed_token_type": (Rejection.FORBIDDEN, "SLACK_BOT_TOKEN is not a bot token (xoxb-)"),
+    "ekm_access_denied": (
+        Rejection.FORBIDDEN,
+        "the workspace's Enterprise Key Management revoked the app's access",
+    ),
+    "team_access_not_granted": (
+        Rejection.FORBIDDEN,
+        "the app was not granted access to this workspace of the organisation",
+    ),
+    "no_permission": (Rejection.FORBIDDEN, "the workspace does not permit the app this call"),
+}
 # Errors that no retry will fix (https://api.slack.com/methods/chat.postMessage#errors).
-FINAL_ERRORS = {
+FINAL_ERRORS = set(REJECTIONS) | {
     "channel_not_found",
     "not_in_channel",
     "is_archived",
     "user_not_found",
     "user_not_in_channel",
-    "account_inactive",
-    "invalid_auth",
-    "not_authed",
-    "token_revoked",
-    "missing_scope",
     "msg_too_long",
     "invalid_blocks",
     "cant_update_message",
@@ -268,7 +293,23 @@ def _delivery_error(exc: SlackApiError) -> DeliveryError:
         return DeliveryError(
             "rate limited", retryable=True, retry_after=_retry_after(exc.response.headers)
         )
+    rejection = REJECTIONS.get(code)
+    if rejection is not None:
+        kind, meaning = rejection
+        needed = _needed_scope(exc)
+        return DeliveryError(
+            f"Slack said {code}: {meaning}{needed}", retryable=False, rejected=kind, code=code
+        )
     return DeliveryError(f"Slack said {code or status}", retryable=code not in FINAL_ERRORS)
+
+
+def _needed_scope(exc: SlackApiError) -> str:
+    """missing_scope answers name the scope: " (needs files:write)"."""
+    try:
+        needed = exc.response.get("needed")
+    except Exception:
+        return ""
+    return f" (needs {needed})" if isinstance(needed, str) and needed else ""
 
 
 def _retry_after(headers: Any) -> float:

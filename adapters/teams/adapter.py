@@ -22,7 +22,8 @@ from adapters.teams.addresses import Addresses, Route
 from adapters.teams.auth import Authenticator, BotAuthentication
 from adapters.teams.port import TeamsPort
 from bot.core import Allybot
-from bot.events import Event
+from bot.events import Event, MessagePosted
+from bot.outage import RETRY_AFTER, UNAVAILABLE, DatabaseUnavailable
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class _Turn:
     invoke_answer: tuple[int, Any] | None = None
     compose_extension: bool = False
     failed: bool = False
+    unavailable: bool = False  # the database was away: answered 503 unless the person was told
 
 
 def _check_settings(settings: Settings) -> None:
@@ -138,7 +140,10 @@ class TeamsAdapter:
 
         async def logic(context: Any) -> None:
             context.turn_state[_TURN_KEY] = turn
-            await self._on_turn(context, turn)
+            try:
+                await self._on_turn(context, turn)
+            except DatabaseUnavailable:  # the core logged the outage once
+                await self._unavailable(context, turn)
 
         header = request.headers.get("Authorization", "")
         if self._auth is None:
@@ -171,8 +176,29 @@ class TeamsAdapter:
         if turn.failed:
             # Not acknowledged: the effect may not have been committed.
             return _error(500, "internal error")
+        if turn.unavailable:
+            response = _error(503, "temporarily unavailable")
+            response.headers["Retry-After"] = str(RETRY_AFTER)
+            return response
         # Invokes nobody answered (ignored ones) get an empty 200 too, not botbuilder's 501.
         return web.Response(status=200)
+
+    async def _unavailable(self, context: Any, turn: _Turn) -> None:
+        """The database is away. Someone who asked Allybot something is told to try again in
+        a minute; anything else (reactions, joins, channel chatter) gets a 503, not an ack."""
+        env = inbound.read_envelope(turn.body, self._clock.now())
+        name = turn.body.get("name")
+        if turn.compose_extension or (env is not None and name in (FETCH_TASK, SUBMIT_ACTION)):
+            turn.invoke_answer = (200, _compose_message(UNAVAILABLE))
+            return
+        if env is None or env.kind != "message" or not _addressed(env):
+            turn.unavailable = True
+            return
+        try:
+            await context.send_activity(UNAVAILABLE)
+        except Exception:  # the person wasn't told: not acknowledged either
+            log.warning("could not tell the user that Allybot is unavailable", exc_info=True)
+            turn.unavailable = True
 
     async def _on_turn_error(self, context: Any, error: Exception) -> None:
         log.error("Teams turn failed", exc_info=error)
@@ -292,6 +318,15 @@ class TeamsAdapter:
             return  # spare the write on every message
         await self._directory.remember_route(env.actor, route.encode())
         self._addresses.note_route(env.actor, route)
+
+
+def _addressed(env: inbound.Envelope) -> bool:
+    """Whether a message activity was for Allybot (a chat with it, a mention, a card's
+    button), rather than a channel post it reads along."""
+    if forms.is_submission(env.raw.get("value")):
+        return True
+    event = inbound.message_event(env)
+    return event is not None and (not isinstance(event, MessagePosted) or event.addressed_to_bot)
 
 
 def action_name(command_id: str) -> str:

@@ -29,7 +29,7 @@ from adapters.teams.addresses import Address, Addresses, Route
 from adapters.teams.inbound import THREAD_MARK, is_bot_id
 from bot.ids import Platform, UserRef, WorkspaceRef
 from bot.messages import Message, Target, ToConversation
-from bot.ports import AddressBook, Capabilities, DeliveryError, Sent, UserInfo
+from bot.ports import AddressBook, Capabilities, DeliveryError, Rejection, Sent, UserInfo
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,9 @@ CHANNEL_ID = "msteams"
 UNKNOWN_TENANT_RETRY = 300.0
 # A 429 without a usable Retry-After.
 RATE_LIMITED_WAIT = 5.0
+# 403s about one conversation (the bot was removed from it, the person blocked it), not about
+# the bot: the message is given up, and nobody is alerted.
+ONE_CONVERSATION_403 = frozenset({"BotNotInConversationRoster", "ConversationBlockedByUser"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +84,23 @@ def delivery_error(exc: BaseException) -> DeliveryError | None:
             return DeliveryError(reason, retryable=True, retry_after=retry_after)
         # 403: the bot was removed or blocked; 404: the conversation or user is gone; other
         # 4xx mean the request itself is wrong. Sending it again cannot help.
+        code = _error_code(exc)
+        if status == 401 or (status == 403 and code not in ONE_CONVERSATION_403):
+            # The connector refuses the bot itself (its token, its app): the admins hear of it.
+            rejected = Rejection.UNAUTHORIZED if status == 401 else Rejection.FORBIDDEN
+            return DeliveryError(
+                reason, retryable=False, rejected=rejected, code=f"HTTP {status} {code}".strip()
+            )
         return DeliveryError(reason, retryable=False)
     if isinstance(exc, ClientRequestError | ConnectionError | TimeoutError):
         return DeliveryError(f"Bot Connector unreachable: {exc}", retryable=True)
     return None
+
+
+def _error_code(exc: BaseException) -> str:
+    """The Bot Framework ErrorResponse's code (msrest's `error.error.code`), or ""."""
+    code = getattr(getattr(getattr(exc, "error", None), "error", None), "code", None)
+    return code if isinstance(code, str) else ""
 
 
 def _raise_mapped(exc: BaseException) -> None:

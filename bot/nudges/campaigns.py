@@ -20,7 +20,7 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlalchemy import insert, select
 
-from bot import calendar
+from bot import calendar, metrics
 from bot.ids import UserRef, WorkspaceRef
 from bot.messages import Message, Outbound, ToUser
 from bot.nudges import guardrails, links, sources
@@ -152,10 +152,12 @@ class Campaigns:
             result = await session.execute(insert(Nudge).returning(Nudge.id, Nudge.status), rows)
             for nudge_id, status in result.all():
                 if status != store.QUEUED:
+                    metrics.nudge(work, "suppressed", guardrails.KIND_OFF)
                     continue
                 payload = SendArgs(workspace=work.workspace, nudge_id=nudge_id).model_dump_json()
                 await work.enqueue(SEND, f"nudges:send:{nudge_id}", payload, now)
                 queued += 1
+        metrics.nudge(work, "queued", n=queued)
         return queued
 
     async def start_campaign(self, work: Work, args: FanoutArgs, key: str) -> None:
@@ -255,7 +257,9 @@ class Campaigns:
                         key=f"nudge:{nudge.id}",
                     ),
                 )
+                metrics.nudge(work, "sent", nudge.kind)
                 return decision
+        metrics.nudge(work, "suppressed" if decision.dropped else "deferred", decision.reason)
         if decision.dropped:
             nudge.status, nudge.reason = store.SUPPRESSED, decision.reason
         else:
@@ -343,6 +347,7 @@ class Campaigns:
         if nudge.response is not None:
             return False
         nudge.response, nudge.response_note, nudge.responded_at = response, note, work.now
+        metrics.nudge(work, "answered", response)
         if nudge.status in (store.QUEUED, store.DEFERRED):
             nudge.status, nudge.reason = store.SUPPRESSED, guardrails.ACTED
             await self.s.scheduler.cancel(work.session, work.ws_id, f"nudges:send:{nudge.id}")

@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
 from bot.clock import Clock
 from bot.errors import UsageError
 from store import Database
@@ -108,4 +109,7 @@ async def follow(db: Database, clock: Clock, token: str) -> str | None:
     if not plausible_token(token):
         return None
     async with db.transaction() as session:
-        return await store.click(session, token, clock.now())
+        url = await store.click(session, token, clock.now())
+    if url is not None:
+        metrics.nudge(None, "clicked")
+    return url

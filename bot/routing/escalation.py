@@ -27,9 +27,10 @@ from functools import partial
 
 from pydantic import BaseModel
 
-from bot import calendar
+from bot import calendar, metrics
 from bot.ids import ConversationRef, UserRef, WorkspaceRef
 from bot.messages import Message, Outbound, ToConversation, ToUser
+from bot.outage import DatabaseUnavailable
 from bot.ports import Presence
 from bot.roles import CONFIGURE
 from bot.routing import availability
@@ -291,6 +292,7 @@ class Engine:
                 f"at {say.at(when, tz)}; I'll ask then. Expect to wait until about then."
             ),
         )
+        metrics.question(work, "waiting")
         return True
 
     async def alert(self, work: Work, q: RoutingQuestion, why: str, tag: str) -> None:
@@ -312,6 +314,7 @@ class Engine:
         if not people:
             log.error("question %s in %s: %s, and nobody to tell", q.id, work.workspace, why)
         await store.add_change(work.session, q.id, "unrouted", work.now, note=why)
+        metrics.question(work, "unrouted")
 
     # ----- jobs -------------------------------------------------------------------------------
 
@@ -320,6 +323,8 @@ class Engine:
         try:
             presence = await self._presence(args.workspace, args.question_id)
             await self.s.run_in(args.workspace, partial(self._first, args, presence))
+        except DatabaseUnavailable:
+            raise  # nobody can be told now; the scheduler runs the job again when it is back
         except Exception as exc:
             # Tell someone now (once per attempt's wait), then let the scheduler try again.
             log.exception("routing question %s failed", args.question_id)
@@ -367,6 +372,7 @@ class Engine:
                 )
             return
         await self.ask(work, q, chosen, level, topic)
+        metrics.question(work, "routed")
         first = q.status == "routing"
         q.status, q.level, q.updated_at = "open", level, work.now
         match = q.match or "no topic matched"
@@ -403,6 +409,7 @@ class Engine:
         await self.ask(work, q, chosen, level, topic)
         q.level, q.updated_at = level, work.now
         await store.add_change(work.session, q.id, "escalated", work.now, note=f"level {level}")
+        metrics.question(work, "escalated")
         names = ", ".join(c.name for c in chosen)
         if level >= MANAGER_LEVEL:
             channel = await self.ctx.channel_of(work, q)
@@ -458,6 +465,7 @@ class Engine:
                 work, q.asker_id, f"routing:{q.id}:check", say.day_check(work.workspace, q)
             )
             await store.add_change(work.session, q.id, "checked", work.now)
+            metrics.question(work, "unanswered")  # still unresolved a working day on
 
         await self.s.run_in(args.workspace, check)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot import metrics
 from bot.directory import Person
 from bot.errors import UserError
 from bot.events import MessagePosted, ReactionChanged
@@ -120,6 +121,7 @@ class Questions:
             session, q.id, "created", work.now, actor_id=asker.member_id, note=match.explained
         )
         await self.engine.queue_first_route(work, q)
+        metrics.question(work, "created")
         return q
 
     async def _thread_reply(self, work: Work, event: MessagePosted) -> None:
@@ -235,6 +237,7 @@ class Questions:
         await store.add_change(
             work.session, q.id, "claimed", work.now, actor_id=person.member_id, note=via
         )
+        metrics.question(work, "claimed")
         await self.engine.schedule_reminder(work, q, person.member_id)
         how = (
             "Reply in its thread"
@@ -254,6 +257,7 @@ class Questions:
             because="passed",
         )
         await store.add_change(work.session, q.id, "passed", work.now, actor_id=person.member_id)
+        metrics.question(work, "passed")
         presence = self.ctx.presence.known()
         level, chosen, _ = await self.engine.decide(work, q, mine.level, presence, want=1)
         if not chosen:
@@ -363,6 +367,7 @@ class Questions:
         await store.add_change(
             work.session, q.id, "resolved", work.now, actor_id=actor.member_id, note=helper_name
         )
+        metrics.question(work, "resolved")
         if helper_id is None:
             return f"✅ {qid(q.number)} is resolved."
         member = await ws_store.get_member_by_id(work.session, helper_id)

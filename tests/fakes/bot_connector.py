@@ -17,8 +17,10 @@ import json
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
+import requests
+import requests.adapters
 from aiohttp import web
 
 from tests.fakes.server import FakeServer
@@ -50,8 +52,10 @@ class ConnectorCall:
 
     ``kind`` is one of ``reply``, ``send``, ``update``, ``delete``, ``history``,
     ``create_conversation``, ``get_member``, ``get_members``, ``get_paged_members``, ``team``,
-    ``token`` or ``other``. ``conversation_id`` and ``activity_id`` are percent-decoded; for a
-    reply, ``activity_id`` is the id being replied to (also available as ``reply_to_id``); for
+    or ``other``; Microsoft Entra's ``openid``, ``instance`` and ``token`` (reached through
+    ``login_session``) are kept in ``FakeBotConnector.logins``, not ``calls``.
+    ``conversation_id`` and ``activity_id`` are percent-decoded; for a reply, ``activity_id`` is
+    the id being replied to (also available as ``reply_to_id``); for
     ``team`` (``GET /v3/teams/{teamId}``) ``conversation_id`` holds the team id. ``path`` is the raw
     (still percent-encoded) path as it came over the wire.
     """
@@ -76,6 +80,28 @@ class ConnectorCall:
         return self.body.get("text") if isinstance(self.body, dict) else None
 
 
+LOGIN_URL = "https://login.microsoftonline.com/"
+LOGIN_KINDS = frozenset({"openid", "instance", "token"})
+
+
+class _ToLoopback(requests.adapters.HTTPAdapter):
+    """Rewrites https://login.microsoftonline.com/... to the fake's own http:// address."""
+
+    def __init__(self, root_url: str) -> None:
+        super().__init__()
+        self._root = root_url
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        assert request.url is not None and request.url.startswith(LOGIN_URL)
+        request.url = self._root + request.url[len(LOGIN_URL) :]
+        return super().send(request, **kwargs)
+
+
+def _form(call: ConnectorCall) -> dict[str, str]:
+    raw = (call.body or {}).get("_raw")
+    return {k: v[-1] for k, v in parse_qs(raw).items()} if isinstance(raw, str) else {}
+
+
 @dataclass
 class _Failure:
     status: int
@@ -97,6 +123,11 @@ class FakeBotConnector(FakeServer[ConnectorCall]):
         self._failures: list[_Failure] = []
         self._ids = itertools.count(1)
         self._convs = itertools.count(1)
+        # The token endpoint (Microsoft Entra, reached through `login_session`): the client
+        # secret it accepts (None: any), and the tenants its discovery knows.
+        self.app_password: str | None = None
+        self.tenants: set[str] = {"botframework.com"}
+        self.logins: list[ConnectorCall] = []  # its requests (kinds in LOGIN_KINDS)
         self.app.router.add_route("*", "/{tail:.*}", self._handle)
 
     # ------------------------------------------------------------------ addresses
@@ -106,6 +137,16 @@ class FakeBotConnector(FakeServer[ConnectorCall]):
         """The ``serviceUrl`` to put on inbound activities, always ending in ``/``."""
         prefix = f"{self.path_prefix}/" if self.path_prefix else ""
         return f"{self.root_url}{prefix}"
+
+    def login_session(self) -> requests.Session:
+        """A requests session for MSAL (``ConfidentialClientApplication(http_client=...)``)
+        that sends what it addresses to Microsoft Entra (https://login.microsoftonline.com/)
+        here instead, over plain HTTP on loopback: MSAL accepts only https authorities, and
+        this keeps botbuilder's own authority and scope in the request."""
+        session = requests.Session()
+        session.trust_env = False  # no proxy from the environment for loopback
+        session.mount(LOGIN_URL, _ToLoopback(self.root_url))
+        return session
 
     # ------------------------------------------------------------------ registry & control
 
@@ -239,6 +280,10 @@ class FakeBotConnector(FakeServer[ConnectorCall]):
         """-> (kind, conversation_id, activity_id, member_id) from decoded path segments."""
         if parts[-2:] == ["oauth2", "token"] or parts[-3:] == ["oauth2", "v2.0", "token"]:
             return "token", None, None, None
+        if parts[-3:] == ["v2.0", ".well-known", "openid-configuration"]:
+            return "openid", parts[0] if len(parts) > 3 else None, None, None
+        if parts == ["common", "discovery", "instance"]:
+            return "instance", None, None, None
         if parts[:1] != ["v3"]:
             return "other", None, None, None
         if parts[1:2] == ["teams"] and len(parts) == 3 and verb == "GET":
@@ -294,6 +339,13 @@ class FakeBotConnector(FakeServer[ConnectorCall]):
             kind=kind,
             member_id=member_id,
         )
+        if kind in LOGIN_KINDS:
+            # Microsoft Entra's side, not the connector's: kept apart, and never failed by
+            # fail_next (`app_password` and `tenants` decide its answers).
+            self.logins.append(call)
+            response = self._answer(call, request)
+            call.status = response.status
+            return response
         self._record(call)
 
         failure = self._take_failure(kind)
@@ -356,7 +408,51 @@ class FakeBotConnector(FakeServer[ConnectorCall]):
             return web.json_response(
                 {"id": call.conversation_id, "name": "Test Team", "aadGroupId": "aad-group-1"}
             )
+        if kind == "openid":
+            # Microsoft Entra's tenant discovery, which MSAL reads before asking for a token.
+            tenant = call.conversation_id or "botframework.com"
+            if tenant not in self.tenants:
+                return web.json_response(
+                    {"error": "invalid_tenant", "error_description": f"AADSTS90002: {tenant}"},
+                    status=400,
+                )
+            base = f"{LOGIN_URL}{tenant}"
+            return web.json_response(
+                {
+                    "issuer": f"https://login.microsoftonline.com/{tenant}/v2.0",
+                    "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                    "token_endpoint": f"{base}/oauth2/v2.0/token",
+                }
+            )
+        if kind == "instance":
+            # Entra's instance metadata (MSAL reads it once it holds a token).
+            hosts = ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com"]
+            return web.json_response(
+                {
+                    "tenant_discovery_endpoint": f"{LOGIN_URL}common/v2.0/.well-known/"
+                    "openid-configuration",
+                    "api-version": "1.1",
+                    "metadata": [
+                        {
+                            "preferred_network": hosts[0],
+                            "preferred_cache": hosts[1],
+                            "aliases": hosts,
+                        }
+                    ],
+                }
+            )
         if kind == "token":
+            form = _form(call)
+            if self.app_password is not None and form.get("client_secret") != self.app_password:
+                return web.json_response(
+                    {
+                        "error": "invalid_client",
+                        "error_description": "AADSTS7000215: Invalid client secret provided. "
+                        "Ensure the secret being sent in the request is the client secret "
+                        "value, not the client secret ID.",
+                    },
+                    status=401,
+                )
             return web.json_response(
                 {
                     "token_type": "Bearer",

@@ -55,6 +55,7 @@ class _Failure:
     status: int
     retry_after: int | None
     remaining: int
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _maybe_json(value: Any) -> Any:
@@ -79,6 +80,7 @@ class FakeSlackApi(FakeServer[SlackCall]):
         self,
         token: str = "xoxb-test-token",
         *,
+        app_token: str = "xapp-1-test",
         team_id: str = "T0001",
         team: str = "Test Team",
         bot_user_id: str = "UBOT",
@@ -88,6 +90,10 @@ class FakeSlackApi(FakeServer[SlackCall]):
     ) -> None:
         super().__init__(host=host)
         self.token = token
+        # The app-level token, accepted only by apps.connections.open (Socket Mode).
+        self.app_token = app_token
+        # What apps.connections.open answers: a new URL per call (FakeSocketMode.attach).
+        self.socket_mode_url: Callable[[], str] | None = None
         self.team_id = team_id
         self.team = team
         self.bot_user_id = bot_user_id
@@ -175,11 +181,19 @@ class FakeSlackApi(FakeServer[SlackCall]):
         status: int = 200,
         retry_after: int | None = None,
         times: int = 1,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         """Make the next ``times`` calls of ``method`` answer ``{"ok": false, "error": error}``
-        with HTTP ``status`` (and a ``Retry-After`` header when ``retry_after`` is given)."""
+        with HTTP ``status`` (and a ``Retry-After`` header when ``retry_after`` is given);
+        ``extra`` fields join the body (missing_scope's ``needed`` and ``provided``)."""
         self._failures.setdefault(method, []).append(
-            _Failure(error=error, status=status, retry_after=retry_after, remaining=times)
+            _Failure(
+                error=error,
+                status=status,
+                retry_after=retry_after,
+                remaining=times,
+                extra=dict(extra or {}),
+            )
         )
 
     def reset(self) -> None:
@@ -261,11 +275,20 @@ class FakeSlackApi(FakeServer[SlackCall]):
                     args["_raw_body"] = raw
         return {k: _maybe_json(v) for k, v in args.items()}
 
-    def _check_auth(self, headers: dict[str, str]) -> str | None:
+    def _check_auth(self, headers: dict[str, str], method: str = "") -> str | None:
         auth = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
         if not auth or not auth.startswith("Bearer ") or not auth[len("Bearer ") :].strip():
             return "not_authed"
-        if auth[len("Bearer ") :].strip() != self.token:
+        sent = auth[len("Bearer ") :].strip()
+        # As Slack: the app-level token opens Socket Mode connections and does nothing else.
+        expected, other = (
+            (self.app_token, self.token)
+            if method == "apps.connections.open"
+            else (self.token, self.app_token)
+        )
+        if sent == other:
+            return "not_allowed_token_type"
+        if sent != expected:
             return "invalid_auth"
         return None
 
@@ -296,11 +319,11 @@ class FakeSlackApi(FakeServer[SlackCall]):
         self._record(call)
 
         extra_headers: dict[str, str] = {}
-        auth_error = self._check_auth(headers)
+        auth_error = self._check_auth(headers, method)
         if auth_error is not None:
             body: JsonDict = {"ok": False, "error": auth_error}
         elif (failure := self._take_failure(method)) is not None:
-            body = {"ok": False, "error": failure.error}
+            body = {**failure.extra, "ok": False, "error": failure.error}
             call.status = failure.status
             if failure.retry_after is not None:
                 extra_headers["Retry-After"] = str(failure.retry_after)
@@ -336,6 +359,7 @@ class FakeSlackApi(FakeServer[SlackCall]):
     def _answer(self, method: str, args: dict[str, Any]) -> JsonDict:
         handler = {
             "auth.test": self._auth_test,
+            "apps.connections.open": self._apps_connections_open,
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.update": self._chat_update,
@@ -370,6 +394,12 @@ class FakeSlackApi(FakeServer[SlackCall]):
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
         }
+
+    def _apps_connections_open(self, args: dict[str, Any]) -> JsonDict:
+        if self.socket_mode_url is None:
+            # Not a documented error: this fake has no Socket Mode server attached.
+            return {"ok": False, "error": "no_fake_socket_mode_server"}
+        return {"ok": True, "url": self.socket_mode_url()}
 
     @staticmethod
     def _channel_for(channel: str) -> str:
