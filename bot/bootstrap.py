@@ -67,7 +67,7 @@ async def open_database(settings: Settings, *, migrate: bool = True) -> Database
     """The configured store, migrated first unless ALLYBOT_AUTO_MIGRATE is off."""
     if migrate and settings.auto_migrate:
         await _migrate.upgrade(settings.db_url)
-    return Database(settings.db_url)
+    return Database(settings.db_url, pool_size=settings.database_pool_size)
 
 
 async def status_report(settings: Settings, clock: Clock | None = None) -> str:
@@ -110,7 +110,7 @@ def bootstrap(
     clock: Clock | None = None,
 ) -> Allybot:
     clock = clock or SystemClock()
-    db = db or Database(settings.db_url)
+    db = db or Database(settings.db_url, pool_size=settings.database_pool_size)
     live_ports: dict[str, ChatPort] = dict(ports or {})
     scheduler = Scheduler(db, clock, platforms=live_ports)  # claims only what it can run
     directory = Directory(db, clock, live_ports, settings.default_timezone)

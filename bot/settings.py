@@ -21,6 +21,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), alias="DATA_DIR")
     database_url: str | None = Field(None, alias="DATABASE_URL")
+    # PostgreSQL connections each process keeps (and up to 5 more at a peak).
+    database_pool_size: int = Field(25, alias="DATABASE_POOL_SIZE", ge=1, le=200)
     auto_migrate: bool = Field(True, alias="AUTO_MIGRATE")
     port: int = Field(3978, alias="PORT", ge=1, le=65535)
     host: str = Field("0.0.0.0", alias="HOST")

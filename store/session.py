@@ -67,7 +67,9 @@ def is_duplicate(exc: BaseException) -> bool:
 class Database:
     """Owns the engine; `transaction()` is the one unit of work the core uses."""
 
-    def __init__(self, url: str, *, echo: bool = False, threaded: bool = False) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, threaded: bool = False, pool_size: int = 25
+    ) -> None:
         self.url = url
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -89,9 +91,11 @@ class Database:
             # steps and made the slowest acks ~10x the median.
             kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
         else:
-            # Enough for the door, the inbox workers (batches of 20) and the job workers at once:
-            # a smaller pool churned connections and re-prepared statements on every batch.
-            kwargs.update(pool_pre_ping=True, pool_size=25, max_overflow=10)
+            # Per process: the door, the inbox worker and the jobs worker are each one, so
+            # `allybot serve` holds up to 3 x (pool_size + 5) connections (PostgreSQL's default
+            # max_connections is 100). A pool smaller than a worker's concurrency churned
+            # connections and re-prepared statements on every batch.
+            kwargs.update(pool_pre_ping=True, pool_size=pool_size, max_overflow=5)
             # A server that is away answers a connect at once (refused); one that black-holes
             # packets would hold each request for asyncpg's default minute.
             kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT}

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
+import socket
 import sqlite3
 import sys
 import time
@@ -25,9 +27,9 @@ from tests.conftest import BACKENDS
 from tests.databases import drop_postgres_database, postgres_database
 from tests.fakes import FakeSlackApi, form_body, slack_signed_headers
 from tests.slack_support import SECRET, TEAM
-from tests.test_serve import _free_port, serve_env
 
 __all__ = [
+    "ROOT",
     "SECRET",
     "TEAM",
     "Process",
@@ -35,15 +37,74 @@ __all__ = [
     "command_form",
     "free_port",
     "fresh_postgres",
+    "kudos_form",
     "post",
     "query",
     "reaction_event",
     "scalar",
     "serve_env",
+    "wait_healthy",
     "wait_until",
 ]
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve_env(tmp_path: Path, port: int, fake_slack: FakeSlackApi, **extra: str) -> dict[str, str]:
+    """The environment of an `allybot serve` process on loopback against the fake Web API, with
+    nothing of this machine's own platform settings or database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        DATA_DIR=str(tmp_path),
+        PORT=str(port),
+        HOST="127.0.0.1",
+        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=fake_slack.url,
+        **extra,
+    )
+    env.pop("DATABASE_URL", None)
+    return env
+
+
 free_port = _free_port
+
+
+async def wait_healthy(http: aiohttp.ClientSession, base: str, tries: int = 200) -> dict[str, Any]:
+    """Waits until the server at `base` answers /healthz with 200; its JSON answer."""
+    for _ in range(tries):
+        try:
+            async with http.get(f"{base}/healthz") as resp:
+                if resp.status == 200:
+                    answer: dict[str, Any] = await resp.json()
+                    return answer
+        except aiohttp.ClientConnectionError:
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the server at {base} did not come up")
+
+
+def kudos_form(trigger: str, *, channel: str = "D1") -> str:
+    """U1's `/kudos <@U2> thanks for the launch`, as a slash command form."""
+    return form_body(
+        {
+            "team_id": TEAM,
+            "channel_id": channel,
+            "user_id": "U1",
+            "command": "/kudos",
+            "text": "<@U2> thanks for the launch",
+            "trigger_id": trigger,
+        }
+    )
+
+
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 

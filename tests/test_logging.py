@@ -22,11 +22,12 @@ import pytest
 
 from bot import logcontext, logs
 from bot.settings import Settings
-from tests.fakes import FakeSlackApi, form_body, slack_signed_headers
+from tests.fakes import FakeSlackApi, slack_signed_headers
 from tests.helpers import deliver_all
+from tests.serve_support import ROOT, kudos_form, serve_env, wait_healthy
+from tests.serve_support import free_port as _free_port
 from tests.slack_support import SECRET, TEAM, block_action
 from tests.test_metrics import clap, slack_system
-from tests.test_serve import ROOT, _free_port, serve_env
 
 PASSWORD = "teams-app-password-42"
 TOKEN = "xoxb-1234-5678-abcdefSECRET"
@@ -224,25 +225,8 @@ async def test_serve_and_its_workers_write_json_and_no_token(
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
-            for _ in range(200):
-                try:
-                    async with http.get(f"{base}/healthz") as resp:
-                        if resp.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.05)
-            else:
-                raise AssertionError("allybot serve did not come up")
-            body = form_body(
-                {
-                    "team_id": TEAM,
-                    "channel_id": "D1",
-                    "user_id": "U1",
-                    "command": "/kudos",
-                    "text": "<@U2> thanks for the launch",
-                    "trigger_id": "t-logs",
-                }
-            )
+            await wait_healthy(http, base)
+            body = kudos_form("t-logs", channel="D1")
             headers = slack_signed_headers(
                 SECRET, body, content_type="application/x-www-form-urlencoded"
             )

@@ -31,8 +31,9 @@ from bot.settings import Settings
 from tests.conversation import Chat
 from tests.fakes import FakeBotConnector, FakeSlackApi, form_body, slack_signed_headers
 from tests.helpers import deliver_all
+from tests.serve_support import free_port as _free_port
+from tests.serve_support import kudos_form, serve_env, wait_healthy
 from tests.slack_support import SECRET, TEAM, SlackSystem, slack_settings
-from tests.test_serve import _free_port, serve_env
 
 TOKEN = "metrics-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -389,27 +390,10 @@ async def test_a_delivery_by_the_worker_process_shows_on_the_doors_metrics(
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
-            for _ in range(200):
-                try:
-                    async with http.get(f"{base}/healthz") as resp:
-                        if resp.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.05)
-            else:
-                raise AssertionError("allybot serve did not come up")
+            await wait_healthy(http, base)
             (shared,) = set(os.listdir(temp_dir)) - {alive}  # serve's multiprocess directory
             assert shared.startswith(f"allybot-metrics-{proc.pid}-")
-            body = form_body(
-                {
-                    "team_id": TEAM,
-                    "channel_id": "D1",
-                    "user_id": "U1",
-                    "command": "/kudos",
-                    "text": "<@U2> thanks for the launch",
-                    "trigger_id": "t-metrics",
-                }
-            )
+            body = kudos_form("t-metrics", channel="D1")
             headers = slack_signed_headers(
                 SECRET, body, content_type="application/x-www-form-urlencoded"
             )

@@ -34,8 +34,9 @@ from store.migrate import upgrade
 from tests.conftest import BACKENDS
 from tests.fakes import FakeBotConnector, FakeSlackApi, slack_signed_headers
 from tests.pg_cluster import ClusterError, PgCluster
+from tests.serve_support import free_port as _free_port
+from tests.serve_support import serve_env
 from tests.slack_support import SECRET, TEAM, SlackSystem, block_action, start_slack
-from tests.test_serve import _free_port, serve_env
 from tests.test_teams_e2e import BO, CY, GENERAL, TeamsSystem, channel_message, personal, reaction
 
 RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
 import sys
 from pathlib import Path
 
@@ -14,34 +12,10 @@ import pytest
 
 from adapters.runtime import run_workers
 from bot.core import Allybot
-from tests.fakes import FakeSlackApi, form_body, slack_signed_headers
-from tests.slack_support import SECRET, TEAM
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def serve_env(tmp_path: Path, port: int, fake_slack: FakeSlackApi, **extra: str) -> dict[str, str]:
-    """The environment of an `allybot serve` process on loopback against the fake Web API, with
-    nothing of this machine's own platform settings or database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        DATA_DIR=str(tmp_path),
-        PORT=str(port),
-        HOST="127.0.0.1",
-        SLACK_BOT_TOKEN="xoxb-test-token",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=fake_slack.url,
-        **extra,
-    )
-    env.pop("DATABASE_URL", None)
-    return env
+from tests.fakes import FakeSlackApi, slack_signed_headers
+from tests.serve_support import free_port as _free_port
+from tests.serve_support import kudos_form, serve_env, wait_healthy
+from tests.slack_support import SECRET
 
 
 async def test_serve_process_handles_a_command_and_delivers(
@@ -64,26 +38,8 @@ async def test_serve_process_handles_a_command_and_delivers(
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
-            for _ in range(100):
-                try:
-                    async with http.get(f"{base}/healthz") as resp:
-                        if resp.status == 200:
-                            assert (await resp.json())["platforms"] == ["slack"]
-                            break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("allybot serve did not come up")
-            body = form_body(
-                {
-                    "team_id": TEAM,
-                    "channel_id": "C1",
-                    "user_id": "U1",
-                    "command": "/kudos",
-                    "text": "<@U2> thanks for the launch",
-                    "trigger_id": "t-serve",
-                }
-            )
+            assert (await wait_healthy(http, base))["platforms"] == ["slack"]
+            body = kudos_form("t-serve", channel="C1")
             headers = slack_signed_headers(
                 SECRET, body, content_type="application/x-www-form-urlencoded"
             )
