@@ -26,17 +26,19 @@ import pytest
 import pytest_asyncio
 
 from adapters.console.app import run_console
-from adapters.runtime import run_workers
+from adapters.runtime import build_runtime, run_workers
 from bot.clock import ManualClock, SystemClock
 from bot.outage import UNAVAILABLE
 from bot.settings import Settings
 from store.migrate import upgrade
 from tests.conftest import BACKENDS
-from tests.fakes import FakeBotConnector, FakeSlackApi, slack_signed_headers
+from tests.fakes import FakeBotConnector, FakeSlackApi, FakeSocketMode, slack_signed_headers
+from tests.helpers import deliver_all
 from tests.pg_cluster import ClusterError, PgCluster
 from tests.serve_support import free_port as _free_port
 from tests.serve_support import serve_env
 from tests.slack_support import SECRET, TEAM, SlackSystem, block_action, start_slack
+from tests.test_socket_mode import APP_TOKEN, reaction_payload
 from tests.test_teams_e2e import BO, CY, GENERAL, TeamsSystem, channel_message, personal, reaction
 
 RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
@@ -456,3 +458,46 @@ async def test_serve_process_rides_out_an_outage(
     assert "worker process exited" not in log
     assert "Traceback" not in log, log[-4000:]
     assert OUTAGE_LOG in log
+
+
+# ----- Slack in Socket Mode ----------------------------------------------------------------------
+
+
+async def test_socket_mode_leaves_an_envelope_unacknowledged_while_the_database_is_away(
+    cluster: PgCluster, pg_url: str, fake_slack: FakeSlackApi, clock: ManualClock
+) -> None:
+    """Socket Mode has no HTTP status to refuse with: the envelope is left unacknowledged
+    (bolt acks only a 200), so Slack sends it again; the door deduplicates the copy."""
+    fake_slack.add_user("U1", "Ana")
+    fake_slack.add_user("U2", "Bo")
+    fake_slack.app_token = APP_TOKEN
+    settings = Settings(  # type: ignore[call-arg]
+        DATABASE_URL=pg_url,
+        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_APP_TOKEN=APP_TOKEN,
+        SLACK_API_URL=fake_slack.url,
+        _env_file=None,
+    )
+    async with FakeSocketMode() as socket:
+        socket.attach(fake_slack)
+        runtime = await build_runtime(settings, clock=clock, run_worker=False)
+        try:
+            assert runtime.socket_mode is not None
+            await runtime.socket_mode.connect_async()
+            await socket.wait_connected()
+            await cluster.astop()
+            envelope = await socket.envelope("events_api", reaction_payload("EvAway"))
+            with pytest.raises(AssertionError, match="timed out"):
+                await socket.wait_ack(envelope, timeout=1.5)
+            await cluster.astart()
+            again = await socket.envelope(
+                "events_api", reaction_payload("EvAway"), retry_attempt=1, retry_reason="timeout"
+            )
+            await socket.wait_ack(again, timeout=15)
+            await deliver_all(runtime.core)
+            assert await scalar(cluster, pg_url, "SELECT count(*) FROM kudos") == 1
+            dms = [c for c in fake_slack.calls_to("chat.postMessage") if c.args["channel"] == "U2"]
+            assert len(dms) == 1
+            assert socket.acks(envelope) == []  # the first copy was never acknowledged
+        finally:
+            await runtime.close()
