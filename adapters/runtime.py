@@ -16,6 +16,7 @@ from aiohttp import web
 
 from adapters.credentials import CREDENTIALS, check_credentials
 from adapters.server import build_app
+from adapters.workers import run_workers
 from bot.bootstrap import Database, bootstrap, open_database
 from bot.clock import Clock
 from bot.core import Allybot
@@ -86,49 +87,6 @@ async def build_runtime(
     if check_platforms:
         app[CREDENTIALS] = await check_credentials(core, login_http=login_http)
     return Runtime(core=core, app=app, socket_mode=socket_mode, closers=closers)
-
-
-async def run_workers(
-    core: Allybot,
-    stop: asyncio.Event,
-    *,
-    inbox: bool = True,
-    jobs: bool = True,
-    grace: float = 10.0,
-) -> None:
-    """The inbox's workers (events acknowledged at the door) and the jobs worker (deliveries,
-    reminders), until `stop` is set: what `allybot worker` runs, beside or apart from the door.
-    Then the event batch or jobs running are given `grace` seconds to finish; what is still
-    running then is cancelled and released (claimable at once, see bot/scheduler.py)."""
-    tasks = []
-    if jobs:
-        tasks.append(asyncio.create_task(core.scheduler.run_forever(stop), name="jobs-worker"))
-    if inbox and core.inbox is not None:
-        tasks.append(asyncio.create_task(core.inbox.run_forever(stop), name="inbox-workers"))
-    stopping = asyncio.create_task(stop.wait(), name="stop")
-    died: BaseException | None = None
-    try:
-        # A loop that raised would leave this process idle, alive to its door: it exits instead,
-        # non-zero, so that the door starts it again.
-        done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            if task is not stopping and not task.cancelled() and task.exception() is not None:
-                died = task.exception()
-                log.error("the %s loop died; stopping", task.get_name(), exc_info=died)
-    finally:
-        stop.set()
-        stopping.cancel()
-        core.scheduler.wake()
-        if core.inbox is not None:
-            core.inbox.wake()
-        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-            ended = asyncio.gather(*tasks, return_exceptions=True)
-            results = await asyncio.wait_for(ended, timeout=grace)
-            for task, result in zip(tasks, results, strict=True):
-                if isinstance(result, Exception) and result is not died:
-                    log.error("the %s loop failed as it stopped", task.get_name(), exc_info=result)
-    if died is not None:
-        raise RuntimeError("a worker loop died") from died
 
 
 # ----- the door and its worker processes ------------------------------------------------------

@@ -13,6 +13,7 @@ from aiohttp import web
 from adapters import redirects
 from adapters.credentials import CREDENTIALS
 from adapters.observability import door_middleware, metrics_route
+from adapters.workers import run_workers
 from bot.bootstrap import schema_head, schema_revision
 from bot.core import Allybot
 
@@ -87,17 +88,12 @@ async def _readyz(request: web.Request) -> web.Response:
 
 async def _worker(app: web.Application) -> AsyncIterator[None]:
     """Runs the inbox's workers (events acknowledged at the door) and the jobs worker
-    (deliveries, reminders) beside the server."""
+    (deliveries, reminders) beside the server (`serve --worker inline`)."""
     core = app[CORE_KEY]
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(core.scheduler.run_forever(stop), name="jobs-worker")]
-    if core.inbox is not None:
-        tasks.append(asyncio.create_task(core.inbox.run_forever(stop), name="inbox-workers"))
+    grace = core.services.settings.shutdown_grace
+    workers = asyncio.create_task(run_workers(core, stop, grace=grace), name="workers")
     yield
     stop.set()
-    core.scheduler.wake()
-    if core.inbox is not None:
-        core.inbox.wake()
-    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-        grace = core.services.settings.shutdown_grace
-        await asyncio.wait_for(asyncio.gather(*tasks), timeout=grace)
+    with contextlib.suppress(asyncio.CancelledError):
+        await workers

@@ -21,6 +21,8 @@ from store.models import (
 )
 
 QUEUED, DEFERRED, SENT, SUPPRESSED = "queued", "deferred", "sent", "suppressed"
+# What the ambassador answered (stored on the nudge, exported as is).
+SHARED, SKIPPED, SNOOZED, STOPPED = "shared", "skipped", "snoozed", "stopped"
 
 # ----- settings and short numbers ---------------------------------------------------------
 

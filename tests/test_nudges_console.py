@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.clock import ManualClock
 from bot.settings import Settings
+from store.nudges import SHARED
 from tests.test_console import transcript
 
 SCRIPT = Path(__file__).resolve().parent.parent / "examples" / "nudges.txt"
@@ -38,7 +39,7 @@ async def test_the_nudges_example_script(
     (path,) = (tmp_path / "exports").glob("content-*.csv")
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
     assert {r["ambassador"]: r["response"] for r in rows} == {
-        "Bo Chen": "shared",
+        "Bo Chen": SHARED,
         "Dee Okafor": "snoozed",
     }
     assert {r["where"] for r in rows} == {"linkedin", ""}

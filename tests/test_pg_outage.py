@@ -26,7 +26,8 @@ import pytest
 import pytest_asyncio
 
 from adapters.console.app import run_console
-from adapters.runtime import build_runtime, run_workers
+from adapters.runtime import build_runtime
+from adapters.workers import run_workers
 from bot.clock import ManualClock, SystemClock
 from bot.outage import UNAVAILABLE
 from bot.settings import Settings

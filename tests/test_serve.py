@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from adapters.runtime import run_workers
+from adapters.workers import run_workers
 from bot.core import Allybot
 from tests.fakes import FakeSlackApi, slack_signed_headers
 from tests.serve_support import free_port as _free_port
@@ -18,9 +18,11 @@ from tests.serve_support import kudos_form, serve_env, wait_healthy
 from tests.slack_support import SECRET
 
 
+@pytest.mark.parametrize("worker", ["auto", "inline"])
 async def test_serve_process_handles_a_command_and_delivers(
-    tmp_path: Path, fake_slack: FakeSlackApi
+    tmp_path: Path, fake_slack: FakeSlackApi, worker: str
 ) -> None:
+    """`auto`: the worker processes deliver; `inline`: the workers inside the server do."""
     fake_slack.add_user("U1", "Ana")
     fake_slack.add_user("U2", "Bo")
     port = _free_port()
@@ -30,6 +32,8 @@ async def test_serve_process_handles_a_command_and_delivers(
         "-m",
         "adapters.cli",
         "serve",
+        "--worker",
+        worker,
         cwd=tmp_path,
         env=env,
         stdout=asyncio.subprocess.PIPE,
@@ -64,7 +68,7 @@ async def test_a_worker_loop_that_dies_ends_the_worker_for_its_door_to_restart(
     core: Allybot, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A loop that raised used to leave `allybot worker` idle and alive, so its door never
-    started it again (adapters/runtime.py `run_workers`)."""
+    started it again (adapters/workers.py `run_workers`)."""
     assert core.inbox is not None
 
     async def broken(stop: asyncio.Event) -> None:  # a bug in the loop, injected

@@ -355,10 +355,10 @@ class Campaigns:
             message = await self._message(work, nudge)
             if message is not None:
                 done = {
-                    "shared": "✅ You shared it: thank you!",
-                    "skipped": "Not for you: noted, thanks for saying.",
-                    "snoozed": "😴 Snoozed.",
-                    "stopped": "🛑 Stopped: no more of these.",
+                    store.SHARED: "✅ You shared it: thank you!",
+                    store.SKIPPED: "Not for you: noted, thanks for saying.",
+                    store.SNOOZED: "😴 Snoozed.",
+                    store.STOPPED: "🛑 Stopped: no more of these.",
                 }.get(response, "Done.")
                 await work.edit(f"nudge:{nudge.id}", say.answered(message, done), because=response)
         return True

@@ -56,9 +56,9 @@ class Nudges:
             case "add":
                 return await self.content.add(event, rest)
             case "shared" | "share":
-                return await self.content.answer(event, rest, "shared")
+                return await self.content.answer(event, rest, store.SHARED)
             case "skip" | "pass":
-                return await self.content.answer(event, rest, "skipped")
+                return await self.content.answer(event, rest, store.SKIPPED)
             case "report":
                 return await self.report.content(event, rest)
             case "export":
@@ -78,9 +78,9 @@ class Nudges:
             case "nudge:on" | "nudge:off":
                 return await self.optin.command(event, event.action_id.partition(":")[2], "")
             case "nudge:shared":
-                return await self.content.on_button(event, "shared")
+                return await self.content.on_button(event, store.SHARED)
             case "nudge:skip":
-                return await self.content.on_button(event, "skipped")
+                return await self.content.on_button(event, store.SKIPPED)
             case "nudge:approve":
                 return await self.requests.on_approve(event)
             case "nudge:decline":

@@ -216,6 +216,6 @@ class Content:
 
 
 def _said(response: str, item: NudgeContent) -> str:
-    if response == "shared":
+    if response == store.SHARED:
         return f"✅ Thanks for sharing {say.c(item.number)} “{item.title}”!"
     return f"Noted: {say.c(item.number)} isn't for you. Thanks for saying."

@@ -103,7 +103,7 @@ class OptIn:
                     return self._pause(work, prefs, actor, span, "Paused")
                 case "snooze":
                     span = parse_span(rest, "Usage: nudges snooze 1d|1w")
-                    await self._answer_latest(work, actor.member_id, "snoozed")
+                    await self._answer_latest(work, actor.member_id, store.SNOOZED)
                     return self._pause(work, prefs, actor, span, "Snoozed")
                 case "resume":
                     was = prefs.paused_until is not None and prefs.paused_until > work.now
@@ -111,7 +111,7 @@ class OptIn:
                     return "▶️ Resumed." if was else "You weren't paused; nothing to resume."
                 case "stop":
                     kind = parse_kinds(words[:1])[0] if words else None
-                    await self._answer_latest(work, actor.member_id, "stopped", kind)
+                    await self._answer_latest(work, actor.member_id, store.STOPPED, kind)
                     return self._stop(prefs, kind)
             raise UsageError(f"I don't know “nudges {verb}”.\n{usage}")
 
@@ -182,7 +182,7 @@ class OptIn:
             nudge, actor = await self.own_nudge(work, event, _nudge_id(raw_id))
             span = parse_span(span_text or "1d", "Usage: nudges snooze 1d|1w")
             prefs = await store.prefs_row(work.session, work.ws_id, actor.member_id, work.now)
-            await self.campaigns.respond(work, nudge, "snoozed")
+            await self.campaigns.respond(work, nudge, store.SNOOZED)
             return self._pause(work, prefs, actor, span, "Snoozed")
 
         return Reply(message=Message(text=rich(await self.s.run(event, apply))))
@@ -191,7 +191,7 @@ class OptIn:
         async def apply(work: Work) -> str:
             nudge, actor = await self.own_nudge(work, event, _nudge_id(event.value))
             prefs = await store.prefs_row(work.session, work.ws_id, actor.member_id, work.now)
-            await self.campaigns.respond(work, nudge, "stopped")
+            await self.campaigns.respond(work, nudge, store.STOPPED)
             return self._stop(prefs, nudge.kind)
 
         return Reply(message=Message(text=rich(await self.s.run(event, apply))))

@@ -35,7 +35,7 @@ class Reach:
     def add(self, nudge: Nudge, clicks: int) -> None:
         self.targeted += 1
         self.delivered += nudge.status == store.SENT
-        self.shared += nudge.response == "shared"
+        self.shared += nudge.response == store.SHARED
         self.clicks += clicks
 
     @property
