@@ -83,7 +83,7 @@ def partition_of(event: Event) -> str:
 
 def encode(event: Event) -> str:
     # The raw platform payload is the adapter's business, and can be large: not kept.
-    return _CODECS[type(event).__name__].dump_json(dataclasses.replace(event, raw={})).decode()
+    return _CODECS[type(event).__name__].dump_json(event, exclude={"raw"}).decode()
 
 
 def decode(kind: str, payload: str) -> Event:
@@ -135,16 +135,18 @@ class Inbox:
             self._writer = asyncio.create_task(
                 self._write(), name="inbox-door", context=contextvars.Context()
             )
-        metrics.door_outcome("accepted" if await done else "duplicate")
+        with self._db.door_waiting():
+            added = await done
+        metrics.door_outcome("accepted" if added else "duplicate")
 
     async def _write(self) -> None:
         # Whatever arrived while the previous batch was being committed goes in the next one.
         while self._gathering:
             batch, self._gathering = self._gathering, []
             try:
-                async with self._db.transaction(urgent=True) as session:
+                async with self._db.connection(urgent=True) as conn:
                     added = await inbox_store.add_many(
-                        session, [a for a, _ in batch], self._clock.now()
+                        conn, [a for a, _ in batch], self._clock.now()
                     )
             except Exception as exc:  # e.g. DatabaseUnavailable: every waiter gets it, none hangs
                 for _, done in batch:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from store.models import InboxEvent
 
@@ -44,13 +44,15 @@ def _pg(session: AsyncSession) -> bool:
 
 
 async def add_many(
-    session: AsyncSession, arrivals: Sequence[Arrival], now: datetime
+    conn: AsyncConnection | AsyncSession, arrivals: Sequence[Arrival], now: datetime
 ) -> set[tuple[str, str]]:
     """One statement for the batch; a redelivered event (same workspace and id) is ignored.
-    Returns the (workspace, event id) of the rows it added: the others were duplicates."""
+    Returns the (workspace, event id) of the rows it added: the others were duplicates.
+    The door passes a Core connection (`Database.connection`): no ORM session to set up."""
     if not arrivals:
         return set()
-    pg = _pg(session)
+    bind = conn if isinstance(conn, AsyncConnection) else conn.bind
+    pg = bind is not None and bind.dialect.name == "postgresql"
     stmt = _built.get(("add", pg, 0))
     if stmt is None:
         insert = postgresql.insert if pg else sqlite.insert
@@ -73,7 +75,7 @@ async def add_many(
         }
         for a in arrivals
     ]
-    result = await session.execute(stmt, rows)
+    result = await conn.execute(stmt, rows)
     return {(workspace, event_id) for workspace, event_id in result}
 
 
