@@ -6,20 +6,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from bot.bootstrap import bootstrap
-from bot.clock import ManualClock
+from bot.clock import ManualClock, SystemClock
 from bot.core import Allybot
+from bot.events import Event
 from bot.ids import MessageRef
-from bot.inbox import LEASE
+from bot.inbox import LEASE, Inbox
 from bot.settings import Settings
 from store import Database
 from store import inbox as inbox_store
 from store.models import InboxEvent, Kudos
 from tests.conftest import GENERAL, user
+from tests.databases import sqlite_database
 from tests.helpers import reaction
 from tests.memory_port import MemoryPort
 
@@ -210,3 +214,46 @@ async def test_allybot_status_shows_the_inbox_and_the_jobs(
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "new"))
     assert await asyncio.to_thread(main, ["status"]) == 0
     assert "no database at" in capsys.readouterr().out  # said, not a traceback
+
+
+async def test_a_commit_at_the_door_wakes_one_worker_not_all(tmp_path: Path) -> None:
+    """At a trickle each event is its own commit and poke. Every worker woke for each one and
+    three found nothing: 11 transactions an event. Now the first worker looks, the others when a
+    claim comes back full."""
+    db = Database(await sqlite_database(tmp_path))
+    begun = 0
+
+    @sa_event.listens_for(db.engine.sync_engine, "begin")
+    def counted(*_: object) -> None:
+        nonlocal begun
+        begun += 1
+
+    applied: list[str] = []
+    all_applied = asyncio.Event()
+
+    async def apply(event: Event) -> None:
+        applied.append(event.event_id)
+        if len(applied) == 20:
+            all_applied.set()
+
+    inbox = Inbox(db, SystemClock(), apply=apply, workers=4)
+    stop = asyncio.Event()
+    running = asyncio.create_task(inbox.run_forever(stop))
+    try:
+        await asyncio.sleep(0.2)  # the workers' first look, not counted
+        begun = 0
+        now = SystemClock().now()
+        for n in range(20):
+            await inbox.accept(
+                reaction(user(f"U{n}"), MessageRef(GENERAL, f"1.{n}"), user("UR"), now)
+            )
+            await asyncio.sleep(0.02)
+        await asyncio.wait_for(all_applied.wait(), 10)
+        # the door's commit, the claim, the claim that finds the rest empty, the next due time
+        # and "applied": 5 (a tolerance of one for a look that crosses the next commit)
+        assert begun / 20 <= 6
+    finally:
+        stop.set()
+        inbox.wake()
+        await running
+        await db.dispose()
