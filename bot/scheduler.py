@@ -316,6 +316,8 @@ class Scheduler:
                 timeout = IDLE_POLL
                 if failures:
                     timeout = backoff(failures)
+                elif self._wake.is_set():
+                    timeout = 0  # woken while claiming: claim again rather than ask when
                 elif len(tasks) < workers:
                     timeout = await self._until_next(timeout)
                 await self._wait(tasks, stop, timeout)

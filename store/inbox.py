@@ -232,12 +232,12 @@ async def waiting_by_workspace(session: AsyncSession) -> dict[str, tuple[int, da
     return {workspace: (int(n), oldest) for workspace, n, oldest in rows}
 
 
+_next_pending = select(func.min(InboxEvent.due_at)).where(InboxEvent.status == PENDING)
+_next_lease_end = select(func.min(InboxEvent.locked_until)).where(InboxEvent.status == RUNNING)
+
+
 async def next_due(session: AsyncSession) -> datetime | None:
-    pending = await session.scalar(
-        select(func.min(InboxEvent.due_at)).where(InboxEvent.status == PENDING)
-    )
-    leased = await session.scalar(
-        select(func.min(InboxEvent.locked_until)).where(InboxEvent.status == RUNNING)
-    )
+    pending = await session.scalar(_next_pending)
+    leased = await session.scalar(_next_lease_end)
     times = [t for t in (pending, leased) if t is not None]
     return min(times) if times else None

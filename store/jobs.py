@@ -421,6 +421,37 @@ async def holder(session: AsyncSession, job_id: int) -> tuple[str, str | None] |
     return None if row is None else (str(row[0]), row[1])
 
 
+# (kinds, platforms) -> the two statements of next_due, built once: the scheduler asks after
+# every claim and every job's end, and building them cost more than running them.
+_next_due_built: dict[tuple[tuple[str, ...] | None, tuple[str, ...] | None], tuple[Any, Any]] = {}
+
+
+def _next_due_statements(
+    kinds: Collection[str] | None, platforms: Collection[str] | None
+) -> tuple[Any, Any]:
+    key = (
+        None if kinds is None else tuple(sorted(kinds)),
+        None if platforms is None else tuple(sorted(platforms)),
+    )
+    built = _next_due_built.get(key)
+    if built is None:
+        group = aliased(Lane, name="lane_groups")
+        lane_start = case((Lane.next_at > Job.due_at, Lane.next_at), else_=Job.due_at)
+        start = case((group.next_at > lane_start, group.next_at), else_=lane_start)
+        pending = (
+            select(func.min(start, type_=UTCDateTime()))
+            .select_from(Job)
+            .outerjoin(Lane, Lane.key == Job.lane)
+            .outerjoin(group, group.key == Job.lane_group)
+            .where(Job.status == PENDING)
+        )
+        if kinds is not None:
+            pending = pending.where(*_runnable(kinds, platforms))
+        leased = select(func.min(Job.locked_until)).where(Job.status == RUNNING)
+        built = _next_due_built[key] = (pending, leased)
+    return built
+
+
 async def next_due(
     session: AsyncSession,
     *,
@@ -429,22 +460,11 @@ async def next_due(
 ) -> datetime | None:
     """When the next job this worker may run could be claimed: the latest of its due time and
     its lanes' next_at, or the end of a running job's lease (to take it over)."""
-    group = aliased(Lane, name="lane_groups")
-    lane_start = case((Lane.next_at > Job.due_at, Lane.next_at), else_=Job.due_at)
-    start = case((group.next_at > lane_start, group.next_at), else_=lane_start)
-    query = (
-        select(func.min(start, type_=UTCDateTime()))
-        .select_from(Job)
-        .outerjoin(Lane, Lane.key == Job.lane)
-        .outerjoin(group, group.key == Job.lane_group)
-        .where(Job.status == PENDING)
-    )
-    if kinds is not None:
-        if not kinds:
-            return None
-        query = query.where(*_runnable(kinds, platforms))
-    pending = await session.scalar(query)
-    leased = await session.scalar(select(func.min(Job.locked_until)).where(Job.status == RUNNING))
+    if kinds is not None and not kinds:
+        return None
+    pending_stmt, leased_stmt = _next_due_statements(kinds, platforms)
+    pending = await session.scalar(pending_stmt)
+    leased = await session.scalar(leased_stmt)
     # min() keeps the column's type, so these come back as aware UTC datetimes.
     times = [t for t in (pending, leased) if t is not None]
     return min(times) if times else None
