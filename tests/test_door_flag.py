@@ -31,6 +31,12 @@ def flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[_DoorFlag, _
     return _DoorFlag(path), _DoorFlag(path)
 
 
+def burst(door: _DoorFlag, delta: int = +1) -> None:
+    """BURST requests start (or stop) waiting at the door."""
+    for _ in range(_DoorFlag.BURST):
+        door.waiting(delta)
+
+
 async def took(wait: asyncio.Future[None] | asyncio.Task[None]) -> float:
     began = time.monotonic()
     await wait
@@ -63,8 +69,7 @@ async def test_in_a_long_burst_one_transaction_goes_at_a_time(
     flags: tuple[_DoorFlag, _DoorFlag],
 ) -> None:
     door, worker = flags
-    for _ in range(_DoorFlag.BURST):
-        door.waiting(+1)
+    burst(door)
     began = time.monotonic()
     ended: list[float] = []
 
@@ -82,12 +87,10 @@ async def test_the_end_of_a_burst_lets_every_waiting_transaction_go(
     flags: tuple[_DoorFlag, _DoorFlag],
 ) -> None:
     door, worker = flags
-    for _ in range(_DoorFlag.BURST):
-        door.waiting(+1)
+    burst(door)
     waits = [asyncio.create_task(worker.wait_clear()) for _ in range(5)]
     await asyncio.sleep(YIELD / 3)
-    for _ in range(_DoorFlag.BURST):
-        door.waiting(-1)
+    burst(door, -1)
     began = time.monotonic()
     await asyncio.gather(*waits)
     assert time.monotonic() - began < YIELD * 2  # not five yields in a row
