@@ -39,20 +39,20 @@ _inbox: Table = InboxEvent.__table__  # type: ignore[assignment]
 _built: dict[tuple[str, bool, int], Any] = {}
 
 
-def _pg(session: AsyncSession) -> bool:
-    return session.bind is not None and session.bind.dialect.name == "postgresql"
+def _pg(conn: AsyncSession | AsyncConnection) -> bool:
+    bind = conn if isinstance(conn, AsyncConnection) else conn.bind
+    return bind is not None and bind.dialect.name == "postgresql"
 
 
 async def add_many(
-    conn: AsyncConnection | AsyncSession, arrivals: Sequence[Arrival], now: datetime
+    conn: AsyncConnection, arrivals: Sequence[Arrival], now: datetime
 ) -> set[tuple[str, str]]:
     """One statement for the batch; a redelivered event (same workspace and id) is ignored.
     Returns the (workspace, event id) of the rows it added: the others were duplicates.
     The door passes a Core connection (`Database.connection`): no ORM session to set up."""
     if not arrivals:
         return set()
-    bind = conn if isinstance(conn, AsyncConnection) else conn.bind
-    pg = bind is not None and bind.dialect.name == "postgresql"
+    pg = _pg(conn)
     stmt = _built.get(("add", pg, 0))
     if stmt is None:
         insert = postgresql.insert if pg else sqlite.insert

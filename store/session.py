@@ -127,12 +127,8 @@ class Database:
         """One atomic unit on a Core connection, without the ORM session's bookkeeping: for
         the door's group commit, which only inserts rows. Otherwise as `transaction()`."""
         async with self._held(urgent):
-            try:
+            with self._connecting():
                 conn = await self.engine.connect()
-            except Exception as exc:
-                if is_unavailable(exc, connecting=True):
-                    raise DatabaseUnavailable.from_error(exc) from exc
-                raise
             try:
                 with self._mapped_errors():
                     async with conn.begin():
@@ -178,9 +174,17 @@ class Database:
     @staticmethod
     async def _check_out(session: AsyncSession) -> None:
         """Takes the transaction's connection now (pre-pinged, so one the server dropped while
-        it sat in the pool is replaced): a failure here can only be the database's."""
-        try:
+        it sat in the pool is replaced)."""
+        with Database._connecting():
             await session.connection()
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _connecting() -> Iterator[None]:
+        """Around taking a connection from the pool: a failure there can only be the
+        database's."""
+        try:
+            yield
         except Exception as exc:
             if is_unavailable(exc, connecting=True):
                 raise DatabaseUnavailable.from_error(exc) from exc
@@ -486,9 +490,6 @@ class _DoorFlag:
         self._waiting += delta
         if (m := self._mapped()) is not None:
             struct.pack_into("dd", m, 8, float(self._waiting), time.time())
-
-    def raised(self) -> bool:
-        return self._wait_for() is not None
 
     def _wait_for(self, yielding: float = 0.0) -> float | None:
         """Seconds to sleep before looking again, `yielding` seconds into a wait (None: go)."""

@@ -17,7 +17,7 @@ from bot.clock import ManualClock, SystemClock
 from bot.core import Allybot
 from bot.events import Event
 from bot.ids import MessageRef
-from bot.inbox import LEASE, Inbox
+from bot.inbox import BATCH, LEASE, Inbox
 from bot.settings import Settings
 from store import Database
 from store import inbox as inbox_store
@@ -256,4 +256,45 @@ async def test_a_commit_at_the_door_wakes_one_worker_not_all(tmp_path: Path) -> 
         stop.set()
         inbox.wake()
         await running
+        await db.dispose()
+
+
+async def test_a_backlog_brings_the_other_workers_in(tmp_path: Path) -> None:
+    """A full claim calls in the other workers: with three batches waiting, more than one
+    batch is applied at once (one worker alone holds one batch at a time)."""
+    db = Database(await sqlite_database(tmp_path))
+    release = asyncio.Event()
+    running = 0
+    most = 0
+
+    async def apply(event: Event) -> None:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await release.wait()
+        running -= 1
+
+    inbox = Inbox(db, SystemClock(), apply=apply, workers=4)
+    stop = asyncio.Event()
+    loops = asyncio.create_task(inbox.run_forever(stop))
+    try:
+        await asyncio.sleep(0.2)  # every worker has looked once and waits
+        now = SystemClock().now()
+        await asyncio.gather(
+            *(
+                inbox.accept(
+                    reaction(user(f"U{n}"), MessageRef(GENERAL, f"1.{n}"), user("UR"), now)
+                )
+                for n in range(3 * BATCH)
+            )
+        )
+        async with asyncio.timeout(3):
+            while most <= BATCH:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        assert most > BATCH
+    finally:
+        release.set()
+        stop.set()
+        inbox.wake()
+        await loops
         await db.dispose()
