@@ -134,17 +134,15 @@ class Directory:
         for user in wanted:
             by_ws.setdefault(user.workspace, []).append(user)
         stale: list[UserRef] = []
-        # Members are created here, in a short transaction of their own and in one order, so
-        # that two units of work meeting the same new people never wait on each other's inserts.
+        # Only read here: a member new to the store is added, with what the platform says, by
+        # the unit of work's first profile write (one statement, in the unit's one order).
         for workspace, users_in in sorted(by_ws.items(), key=lambda item: str(item[0])):
             ws_id = await self.workspace_id(workspace)
-            async with self._db.transaction() as session:
-                rows = await ws_store.find_or_add_members(
-                    session, ws_id, [u.id for u in users_in], self._clock.now()
-                )
+            async with self._db.read() as session:
+                rows = await ws_store.find_members(session, ws_id, [u.id for u in users_in])
             for user in users_in:
-                row = rows[user.id]
-                if self._fresh(row.profile_refreshed_at):
+                row = rows.get(user.id)
+                if row is not None and self._fresh(row.profile_refreshed_at):
                     self._known[user] = (self._person_of(user, row), row.profile_refreshed_at)
                 else:
                     stale.append(user)
@@ -162,8 +160,13 @@ class Directory:
         `prepare` looked up, or that the event carried, are written in the same transaction."""
         out: dict[UserRef, Person] = {}
         for user in sorted(dict.fromkeys(users), key=str):  # one order: rows lock in it
-            done = work.resolved.get(user) or self._known.get(user)
-            hint, info = hints.get(user), work.prepared(user)
+            hint = hints.get(user)
+            here = work.resolved.get(user)
+            if here is not None and _agrees(here[0], hint):
+                # Written (or read) in this unit already, with what `prepare` looked up.
+                out[user] = here[0]
+                continue
+            done, info = self._known.get(user), work.prepared(user)
             if done is not None and info is None and _agrees(done[0], hint):
                 out[user] = done[0]
                 continue
@@ -189,20 +192,17 @@ class Directory:
         is_bot = info.is_bot if info is not None and info.is_bot is not None else None
         if is_bot is None and hint is not None:
             is_bot = hint.is_bot
-        for _ in range(2):
-            row = await ws_store.write_profile(
-                work.session,
-                ws_id,
-                user.id,
-                display_name=name,
-                tz=tz,
-                is_bot=is_bot,
-                refreshed_at=work.now if info else None,
-            )
-            if row is not None:
-                return self._person_of(user, row), row.profile_refreshed_at
-            await ws_store.ensure_member(work.session, ws_id, user.id, work.now)
-        raise AssertionError(f"{user} could not be added")
+        row = await ws_store.upsert_profile(
+            work.session,
+            ws_id,
+            user.id,
+            display_name=name,
+            tz=tz,
+            is_bot=is_bot,
+            refreshed_at=work.now if info else None,
+            now=work.now,
+        )
+        return self._person_of(user, row), row.profile_refreshed_at
 
     def remember(self, resolved: Mapping[UserRef, tuple[Person, datetime | None]]) -> None:
         """After a commit: the people a unit of work resolved are known from now on."""

@@ -197,7 +197,7 @@ async def claim(
     if paced:
         new = {key for _, keys in candidates for key, exists in keys if key in paced and not exists}
         await lane_store.ensure(session, new)
-        held = {key: lane.next_at for key, lane in (await lane_store.lock(session, paced)).items()}
+        held = await lane_store.lock(session, paced)
     if clock is not None and candidates:
         now = max(now, clock())
     claimed: list[Job] = []

@@ -39,6 +39,19 @@ _MOVE = (
 )
 
 
+# Built once: a claim runs both, and building them per call cost more than running them.
+_ENSURE = {
+    name: insert(_table).on_conflict_do_nothing(index_elements=["key"])
+    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+_LOCK = (
+    select(_table.c.key, _table.c.next_at)
+    .where(_table.c.key.in_(bindparam("keys", expanding=True)))
+    .order_by(_table.c.key)
+)
+_LOCK_SKIPPING = _LOCK.with_for_update(skip_locked=True)
+
+
 def _is_postgresql(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"
 
@@ -46,28 +59,27 @@ def _is_postgresql(session: AsyncSession) -> bool:
 async def ensure(session: AsyncSession, keys: Iterable[str]) -> None:
     """Creates the rows of lanes never seen (or pruned), as idle; existing rows are untouched.
 
-    Keys are inserted in sorted order in one statement, so two workers creating the same new
-    lanes wait for each other in one order and never deadlock.
+    Keys are inserted in sorted order, so two workers creating the same new lanes wait for each
+    other in one order and never deadlock.
     """
     rows = [{"key": key, "next_at": IDLE} for key in sorted(set(keys))]
     if not rows:
         return
-    insert = postgresql.insert if _is_postgresql(session) else sqlite.insert
-    await session.execute(insert(Lane).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+    stmt = _ENSURE["postgresql" if _is_postgresql(session) else "sqlite"]
+    await session.execute(stmt, rows)
 
 
-async def lock(session: AsyncSession, keys: Iterable[str]) -> dict[str, Lane]:
-    """The lanes' rows, locked until the transaction ends. On PostgreSQL a lane another worker
-    holds is left out (SKIP LOCKED): its jobs wait for the next claim."""
+async def lock(session: AsyncSession, keys: Iterable[str]) -> dict[str, datetime]:
+    """The lanes' next_at, their rows locked until the transaction ends. On PostgreSQL a lane
+    another worker holds is left out (SKIP LOCKED): its jobs wait for the next claim. (On SQLite
+    the transaction holds the database's write lock already.)"""
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    stmt = select(Lane).where(Lane.key.in_(wanted)).order_by(Lane.key)
-    if _is_postgresql(session):
-        stmt = stmt.with_for_update(skip_locked=True)
-    # populate_existing: the row as locked now, not as this session may have cached it.
-    rows = await session.scalars(stmt.execution_options(populate_existing=True))
-    return {lane.key: lane for lane in rows}
+    stmt = _LOCK_SKIPPING if _is_postgresql(session) else _LOCK
+    # Core rows: the row as locked now, never an ORM object this session may have cached.
+    rows = await session.execute(stmt, {"keys": wanted})
+    return {key: at for key, at in rows}
 
 
 async def move(session: AsyncSession, moves: dict[str, datetime]) -> None:

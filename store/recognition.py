@@ -618,6 +618,18 @@ async def preferences(session: AsyncSession, member_id: int) -> MemberPreference
     return await session.get(MemberPreference, member_id)
 
 
+_HOME_USERS = select(_prefs.c.member_id).where(
+    _prefs.c.member_id.in_(bindparam("ids", expanding=True)), _prefs.c.home_opened_at.is_not(None)
+)
+
+
+async def home_users(session: AsyncSession, member_ids: Sequence[int]) -> set[int]:
+    """Which of these members opened their home view at some time: one statement."""
+    if not member_ids:
+        return set()
+    return set((await session.scalars(_HOME_USERS, {"ids": list(member_ids)})).all())
+
+
 async def update_preferences(
     session: AsyncSession,
     member_id: int,

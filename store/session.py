@@ -104,6 +104,9 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine, inline=inline)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = async_sessionmaker(
+            self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False
+        )
         self._gate = _Gate() if self.is_sqlite else None
 
     @asynccontextmanager
@@ -116,6 +119,18 @@ class Database:
         other processes' (a worker process waits while a door is writing; see `_DoorFlag`).
         """
         async with self._held(urgent), self._sessions() as session:
+            with self._mapped_errors():
+                async with session.begin():
+                    if not self.is_sqlite:
+                        await self._check_out(session)
+                    yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that only reads: on SQLite it takes no write lock, so it waits for no
+        other process's writer (nor for the door) and holds none of them up. Write nothing in
+        it: on SQLite the write lock would be taken midway, and may be busy."""
+        async with self._held(urgent=False, writes=False), self._readers() as session:
             with self._mapped_errors():
                 async with session.begin():
                     if not self.is_sqlite:
@@ -137,14 +152,20 @@ class Database:
                 await conn.close()
 
     @asynccontextmanager
-    async def _held(self, urgent: bool) -> AsyncIterator[None]:
+    async def _held(self, urgent: bool, *, writes: bool = True) -> AsyncIterator[None]:
         """The turn a transaction waits for: SQLite's one connection (urgent ones first), and
-        the door flag shared with other processes (raised by the door, waited on by others)."""
+        the door flag shared with other processes (raised by the door, waited on by others
+        before they write)."""
         door = self._door
         if door is not None and urgent:
             door.raise_()
         try:
-            if door is not None and not urgent and (self._gate is not None or self._yields):
+            if (
+                door is not None
+                and writes
+                and not urgent
+                and (self._gate is not None or self._yields)
+            ):
                 await door.wait_clear()
             if self._gate is None:
                 yield
@@ -271,6 +292,9 @@ def ensure_sqlite_dir(url: str) -> None:
         Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
 
 
+_READ_ONLY = "allybot_read_only"  # an execution option: the transaction only reads
+
+
 def _configure_sqlite(engine: AsyncEngine, *, inline: bool) -> None:
     # WAL lets readers run beside the writer; BEGIN IMMEDIATE takes the write lock up front so two
     # writers queue on busy_timeout instead of failing on a lock upgrade ("database is locked").
@@ -288,7 +312,9 @@ def _configure_sqlite(engine: AsyncEngine, *, inline: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read takes no write lock: it neither waits for a writer nor holds one up (WAL).
+        read = conn.get_execution_options().get(_READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
 
 # ----- SQLite on the event loop's thread ------------------------------------------------------

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from store.common import insert_ignore
+from store.common import dialect_of, insert_ignore
 from store.models import (
     DirectRoute,
     KudosReactionSetting,
@@ -79,21 +81,82 @@ _ROW_COLUMNS = (_m.id, _m.external_id, _m.display_name, _m.tz, _m.is_bot, _m.pro
 _FIND_MEMBERS = select(*_ROW_COLUMNS).where(
     _m.workspace_id == bindparam("ws"), _m.external_id.in_(bindparam("ids", expanding=True))
 )
-# A profile written in one statement that also reads the row back; an empty value keeps what
-# was there (as update_profile does).
-_WRITE_PROFILE = (
-    update(_members)
-    .where(_m.workspace_id == bindparam("ws"), _m.external_id == bindparam("ext"))
-    .values(
-        display_name=func.coalesce(bindparam("name", type_=_m.display_name.type), _m.display_name),
-        tz=func.coalesce(bindparam("tz", type_=_m.tz.type), _m.tz),
-        is_bot=func.coalesce(bindparam("bot", type_=_m.is_bot.type), _m.is_bot),
-        profile_refreshed_at=func.coalesce(
-            bindparam("refreshed", type_=_m.profile_refreshed_at.type), _m.profile_refreshed_at
-        ),
+_ADD_MEMBERS = {
+    name: insert(_members).on_conflict_do_nothing(index_elements=["workspace_id", "external_id"])
+    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+
+
+def _profile_upsert(insert: Any) -> Any:
+    """A member's profile written whether or not the member exists yet, and read back: one
+    statement. A None field keeps what was stored (a new member gets the defaults)."""
+    ins = insert(_members).values(
+        workspace_id=bindparam("ws"),
+        external_id=bindparam("ext"),
+        display_name=bindparam("name", type_=_m.display_name.type),
+        tz=bindparam("tz", type_=_m.tz.type),
+        is_bot=func.coalesce(bindparam("bot", type_=_m.is_bot.type), False),
+        profile_refreshed_at=bindparam("refreshed", type_=_m.profile_refreshed_at.type),
+        created_at=bindparam("now", type_=_m.created_at.type),
     )
-    .returning(*_ROW_COLUMNS)
-)
+    return ins.on_conflict_do_update(
+        index_elements=["workspace_id", "external_id"],
+        set_={
+            "display_name": func.coalesce(ins.excluded.display_name, _m.display_name),
+            "tz": func.coalesce(ins.excluded.tz, _m.tz),
+            "is_bot": func.coalesce(bindparam("bot", type_=_m.is_bot.type), _m.is_bot),
+            "profile_refreshed_at": func.coalesce(
+                ins.excluded.profile_refreshed_at, _m.profile_refreshed_at
+            ),
+        },
+    ).returning(*_ROW_COLUMNS)
+
+
+_UPSERT_PROFILE = {
+    "sqlite": _profile_upsert(sqlite.insert),
+    "postgresql": _profile_upsert(postgresql.insert),
+}
+
+
+async def find_members(
+    session: AsyncSession, workspace_id: int, external_ids: Iterable[str]
+) -> dict[str, MemberRow]:
+    """The members with these ids that exist: one statement, a read."""
+    wanted = sorted(set(external_ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(_FIND_MEMBERS, {"ws": workspace_id, "ids": wanted})
+    return {row.external_id: MemberRow(*row) for row in rows}
+
+
+async def upsert_profile(
+    session: AsyncSession,
+    workspace_id: int,
+    external_id: str,
+    *,
+    display_name: str | None,
+    tz: str | None,
+    is_bot: bool | None,
+    refreshed_at: datetime | None,
+    now: datetime,
+) -> MemberRow:
+    """Writes a member's profile (None or "" keeps a field), adding the member if new; returns
+    the row."""
+    row = (
+        await session.execute(
+            _UPSERT_PROFILE[dialect_of(session)],
+            {
+                "ws": workspace_id,
+                "ext": external_id,
+                "name": display_name or None,
+                "tz": tz or None,
+                "bot": is_bot,
+                "refreshed": refreshed_at,
+                "now": now,
+            },
+        )
+    ).one()
+    return MemberRow(*row)
 
 
 async def find_or_add_members(
@@ -110,49 +173,15 @@ async def find_or_add_members(
     }
     missing = [e for e in wanted if e not in found]
     if missing:
-        for external_id in missing:
-            await insert_ignore(
-                session,
-                Member,
-                {
-                    "workspace_id": workspace_id,
-                    "external_id": external_id,
-                    "is_bot": False,
-                    "created_at": now,
-                },
-                ("workspace_id", "external_id"),
-            )
+        stmt = _ADD_MEMBERS[dialect_of(session)]
+        params = [
+            {"workspace_id": workspace_id, "external_id": e, "is_bot": False, "created_at": now}
+            for e in missing
+        ]
+        await session.execute(stmt, params)  # one executemany, in id order
         rows = await session.execute(_FIND_MEMBERS, {"ws": workspace_id, "ids": missing})
         found.update((row.external_id, MemberRow(*row)) for row in rows)
     return found
-
-
-async def write_profile(
-    session: AsyncSession,
-    workspace_id: int,
-    external_id: str,
-    *,
-    display_name: str | None,
-    tz: str | None,
-    is_bot: bool | None,
-    refreshed_at: datetime | None,
-) -> MemberRow | None:
-    """Updates an existing member's profile (None or "" keeps a field) and returns the row;
-    None when there is no such member."""
-    row = (
-        await session.execute(
-            _WRITE_PROFILE,
-            {
-                "ws": workspace_id,
-                "ext": external_id,
-                "name": display_name or None,
-                "tz": tz or None,
-                "bot": is_bot,
-                "refreshed": refreshed_at,
-            },
-        )
-    ).first()
-    return None if row is None else MemberRow(*row)
 
 
 async def get_member(session: AsyncSession, workspace_id: int, external_id: str) -> Member | None:

@@ -127,8 +127,8 @@ async def test_lanes_are_created_pushed_and_pruned(db: Database, clock: ManualCl
     async with db.transaction() as session:
         await lane_store.ensure(session, ["b", "a", "a"])
         held = await lane_store.lock(session, ["a", "b", "c"])
-        assert sorted(held) == ["a", "b"] and held["a"].next_at == lane_store.IDLE
-        held["a"].next_at = now + seconds(1)
+        assert held == {"a": lane_store.IDLE, "b": lane_store.IDLE}
+        await lane_store.move(session, {"a": now + seconds(1)})
     async with db.transaction() as session:
         assert await lane_store.push(session, "a", now + seconds(30)) == now + seconds(30)
         # A push never pulls a lane forward.

@@ -27,6 +27,7 @@ from store import badges as badge_store
 from store import recognition as rec_store
 
 KIND = "home"
+_HOME = "home-view-user"  # work.memo key: (this, member id) -> whether they use the home view
 
 
 class _HomeJob(BaseModel):
@@ -124,16 +125,28 @@ class Home:
         await rec_store.update_preferences(
             work.session, person.member_id, work.now, home_opened=True
         )
+        work.memo[(_HOME, person.member_id)] = True
         await self._enqueue(work, person.ref.id, event.event_id)
 
     async def refresh(self, work: Work, change: RecognitionChanged) -> None:
         """A follow-up: queues a fresh home view for people who use it, where there is one."""
         if not self.s.capabilities(work.workspace.platform).home_tab:
             return
+        users = await self._home_users(work, [p.member_id for p in change.people])
         for person in change.people:
-            prefs = await rec_store.preferences(work.session, person.member_id)
-            if prefs is not None and prefs.home_opened_at is not None:
+            if person.member_id in users:
                 await self._enqueue(work, person.ref.id, change.because)
+
+    @staticmethod
+    async def _home_users(work: Work, member_ids: list[int]) -> set[int]:
+        """Who of these uses the home view, read once per unit of work: one kudos changes the
+        recognition of both people, and a badge it earns once more."""
+        memo = work.memo
+        unread = [m for m in dict.fromkeys(member_ids) if (_HOME, m) not in memo]
+        if unread:
+            found = await rec_store.home_users(work.session, unread)
+            memo.update(((_HOME, m), m in found) for m in unread)
+        return {m for m in member_ids if memo[(_HOME, m)]}
 
     async def _enqueue(self, work: Work, user_id: str, because: str) -> None:
         await work.enqueue(
