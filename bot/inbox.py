@@ -50,6 +50,10 @@ PRUNE_EVERY = timedelta(minutes=1)  # and look for a backlog
 BACKLOG_EVENTS = 1000
 BACKLOG_AGE = timedelta(minutes=5)
 BATCH = 20
+# The door commits after this many turns of the event loop bring no new arrival (measured:
+# 1 turn gathered 4.4 events a commit under a closed-loop burst, 4 turns 15, and more no more).
+GATHER_TURNS = 4
+GATHER_MAX = 200  # events at most in one commit at the door
 RELEASE_WITHIN = 5.0  # seconds a stopping worker spends giving back what it interrupted
 
 # The inbox row a unit of work is applying, if any: the unit marks it applied in its own
@@ -143,6 +147,7 @@ class Inbox:
     async def _write(self) -> None:
         # Whatever arrived while the previous batch was being committed goes in the next one.
         while self._gathering:
+            await self._gather()
             batch, self._gathering = self._gathering, []
             try:
                 async with self._db.connection(urgent=True) as conn:
@@ -168,6 +173,16 @@ class Inbox:
             self._wake.set()
             if self.notify is not None:
                 self.notify()
+
+    async def _gather(self) -> None:
+        """Lets the requests the event loop has in hand reach the batch first: each commit
+        costs about as much as six events in it, so under load the batch grows to what is
+        arriving, while at a trickle it costs a turn or two of the loop."""
+        quiet = 0
+        while quiet < GATHER_TURNS and len(self._gathering) < GATHER_MAX:
+            before = len(self._gathering)
+            await asyncio.sleep(0)
+            quiet = quiet + 1 if len(self._gathering) == before else 0
 
     # ----- the workers ------------------------------------------------------------------
 

@@ -468,19 +468,25 @@ class _DoorFlag:
     their commit. A worker about to write waits:
 
     - while the door is writing (at most one door transaction);
-    - while BURST or more requests wait at the door, at most MAX_YIELD per transaction. In a
-      burst the door commits back to back, and a worker slipping in between held the lock, and
-      a core, for milliseconds: that cost the door a third of its acks (benchmarks/ingest.py).
-      The bound keeps workers applying under sustained load; a door that keeps up (a steady
-      100 events/s) has fewer waiting and holds nobody back.
+    - in a burst: from when BURST or more requests were waiting at the door at once, until
+      HOLD seconds after it last happened; at most MAX_YIELD per transaction. In a burst the
+      door commits back to back, and a worker slipping in between held the lock, and a core
+      (niced), for milliseconds: that cost the door a third to a half of its acks
+      (benchmarks/ingest.py). Looking only at the requests waiting at that instant let workers
+      in whenever a commit had just answered its batch. The bound keeps workers applying
+      under sustained load (one transaction per process every MAX_YIELD; Slack sends a
+      workspace at most 30,000 events an hour, so a flood past the door's rate is a burst,
+      not a state); a door that keeps up (a steady 200 events/s) rarely has BURST waiting and
+      holds nobody back.
 
     A flag left by a door that died is ignored after STALE seconds.
     """
 
     STALE = 0.25
     BURST = 4
-    MAX_YIELD = 0.025
-    _FORMAT = struct.Struct("ddd")  # writing since (0: not), waiting requests, as of
+    HOLD = 0.05
+    MAX_YIELD = 0.1
+    _FORMAT = struct.Struct("ddd")  # writing since (0: not), waiting requests, last burst at
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -515,19 +521,26 @@ class _DoorFlag:
         """A request at the door starts (+1) or stops (-1) waiting for its commit."""
         self._waiting += delta
         if (m := self._mapped()) is not None:
-            struct.pack_into("dd", m, 8, float(self._waiting), time.time())
+            if self._waiting >= self.BURST:
+                struct.pack_into("dd", m, 8, float(self._waiting), time.time())
+            else:
+                struct.pack_into("d", m, 8, float(self._waiting))
 
     def _wait_for(self, yielding: float = 0.0) -> float | None:
         """Seconds to sleep before looking again, `yielding` seconds into a wait (None: go)."""
         m = self._mapped()
         if m is None:
             return None
-        since, waiting, as_of = self._FORMAT.unpack_from(m, 0)
+        since, waiting, burst_at = self._FORMAT.unpack_from(m, 0)
         now = time.time()
         if since > 0 and now - since < self.STALE:
             return BUSY_POLL[0]  # the door is writing
-        burst = waiting >= self.BURST and not self._waiting  # (not this door's own transactions)
-        if burst and now - as_of < self.STALE and yielding < self.MAX_YIELD:
+        # A count not updated for STALE seconds was left by a door that died. (A door's own
+        # transactions never wait: it has requests waiting itself.)
+        recent = now - burst_at
+        burst = (waiting >= self.BURST and recent < self.STALE) or recent < self.HOLD
+        burst = burst and not self._waiting
+        if burst and yielding < self.MAX_YIELD:
             return BUSY_POLL[1]  # a burst at the door
         return None
 

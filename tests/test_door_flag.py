@@ -65,6 +65,18 @@ async def test_a_burst_at_the_door_holds_a_worker_back_a_bounded_while(
     assert await took(door.wait_clear()) < YIELD / 2  # the door's own transactions don't wait
 
 
+async def test_a_burst_holds_workers_back_between_the_door_s_commits(
+    flags: tuple[_DoorFlag, _DoorFlag],
+) -> None:
+    """A commit answers its whole batch at once: for a moment nobody waits at the door, though
+    the burst goes on. A worker looking then still yields, for HOLD after the burst was seen."""
+    door, worker = flags
+    burst(door)
+    burst(door, -1)
+    assert _DoorFlag.HOLD * 0.8 <= await took(worker.wait_clear()) < 1.0
+    assert await took(worker.wait_clear()) < _DoorFlag.HOLD / 2  # then the burst is over
+
+
 async def test_in_a_long_burst_one_transaction_goes_at_a_time(
     flags: tuple[_DoorFlag, _DoorFlag],
 ) -> None:

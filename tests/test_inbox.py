@@ -83,6 +83,24 @@ async def test_concurrent_requests_share_commits(core: Allybot) -> None:
     assert inbox.batches - before < 60 / 2  # group commit: far fewer commits than events
 
 
+async def test_requests_arriving_over_a_few_turns_share_one_commit(core: Allybot) -> None:
+    """Requests reach the door a few turns of the event loop apart (each has awaits of its own
+    on the way); the door lets them gather before it commits, rather than committing for the
+    first one alone."""
+    inbox = core.inbox
+    assert inbox is not None
+
+    async def arrive(i: int) -> None:
+        for _ in range(i % 3):
+            await asyncio.sleep(0)
+        await core.handle(clap(f"p{i}", f"m{i}", "bo", core))  # type: ignore[arg-type]
+
+    before = inbox.batches
+    await asyncio.gather(*(arrive(i) for i in range(12)))
+    assert inbox.batches - before == 1
+    assert (await inbox.depth()).waiting == 12
+
+
 async def test_add_and_remove_on_one_message_apply_in_order(core: Allybot) -> None:
     # Added, removed, added, removed: whatever the workers' interleaving, it ends taken back.
     for i, added in enumerate((True, False, True, False)):
