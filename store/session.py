@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -96,13 +96,15 @@ class Database:
             # `allybot serve` holds up to 3 x (pool_size + 5) connections (PostgreSQL's default
             # max_connections is 100). A pool smaller than a worker's concurrency churned
             # connections and re-prepared statements on every batch.
-            kwargs.update(pool_pre_ping=True, pool_size=pool_size, max_overflow=5)
+            kwargs.update(pool_size=pool_size, max_overflow=5)
             # A server that is away answers a connect at once (refused); one that black-holes
             # packets would hold each request for asyncpg's default minute.
             kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine, inline=inline)
+        else:
+            _ping_when_idle(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._readers = async_sessionmaker(
             self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False
@@ -194,8 +196,8 @@ class Database:
 
     @staticmethod
     async def _check_out(session: AsyncSession) -> None:
-        """Takes the transaction's connection now (pre-pinged, so one the server dropped while
-        it sat in the pool is replaced)."""
+        """Takes the transaction's connection now (pinged if it sat idle in the pool, so one the
+        server dropped meanwhile is replaced: `_ping_when_idle`)."""
         with Database._connecting():
             await session.connection()
 
@@ -290,6 +292,34 @@ def ensure_sqlite_dir(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+
+
+# A pooled connection idle this long is pinged before it is used again (PostgreSQL).
+PING_IDLE = 2.0
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Pessimistic disconnect handling, for connections that sat in the pool: one the server
+    dropped meanwhile (a restart, a failover, an idle timeout) is replaced before a transaction
+    meets it. SQLAlchemy's pool_pre_ping checked every checkout instead, and asyncpg's ping is
+    BEGIN, a statement and ROLLBACK: three round trips per transaction, more than the door's
+    whole commit of a batch. A connection in steady use needs none; a disconnect it meets in
+    use is an outage as any other (store/errors.py) and invalidates the pool."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < PING_IDLE:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:
+            # The pool discards this connection and checks out (or opens) another.
+            raise DisconnectionError(f"a pooled connection was dropped: {exc}") from exc
 
 
 _READ_ONLY = "allybot_read_only"  # an execution option: the transaction only reads
