@@ -106,8 +106,11 @@ class Database:
         else:
             _ping_when_idle(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Reads: on SQLite a deferred BEGIN (no write lock); on PostgreSQL no transaction at
+        # all (autocommit), which saves the BEGIN and COMMIT round trips.
+        reads = {_READ_ONLY: True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
         self._readers = async_sessionmaker(
-            self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False
+            self.engine.execution_options(**reads), expire_on_commit=False
         )
         self._gate = _Gate() if self.is_sqlite else None
 
@@ -129,9 +132,11 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A transaction that only reads: on SQLite it takes no write lock, so it waits for no
-        other process's writer (nor for the door) and holds none of them up. Write nothing in
-        it: on SQLite the write lock would be taken midway, and may be busy."""
+        """A unit that only reads: on SQLite a transaction that takes no write lock, so it
+        waits for no other process's writer (nor for the door) and holds none of them up; on
+        PostgreSQL each statement on its own (autocommit), so several statements may see
+        different moments. Write nothing in it: on SQLite the write lock would be taken midway,
+        and may be busy; on PostgreSQL each write would commit at once."""
         async with self._held(urgent=False, writes=False), self._readers() as session:
             with self._mapped_errors():
                 async with session.begin():
