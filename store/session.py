@@ -146,14 +146,21 @@ class Database:
 
     @asynccontextmanager
     async def connection(self, *, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
-        """One atomic unit on a Core connection, without the ORM session's bookkeeping: for
-        the door's group commit, which only inserts rows. Otherwise as `transaction()`."""
+        """A Core connection for ONE statement, committed when it returns, without the ORM
+        session's bookkeeping: the door's group commit, one INSERT of the whole batch.
+        On PostgreSQL the statement runs in autocommit, atomic on its own: no BEGIN and COMMIT
+        round trips (a third of the door's time in the database at a trickle). On SQLite it
+        runs in a transaction as `transaction()` does (the write lock is taken up front)."""
         async with self._held(urgent):
             with self._connecting():
                 conn = await self.engine.connect()
             try:
                 with self._mapped_errors():
-                    async with conn.begin():
+                    if self.is_sqlite:
+                        async with conn.begin():
+                            yield conn
+                    else:
+                        await conn.execution_options(isolation_level="AUTOCOMMIT")
                         yield conn
             finally:
                 await conn.close()

@@ -8,6 +8,7 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 
+import asyncpg.transaction
 import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
@@ -19,6 +20,7 @@ from bot.events import Event
 from bot.ids import MessageRef
 from bot.inbox import BATCH, LEASE, Inbox
 from bot.settings import Settings
+import store.session
 from store import Database
 from store import inbox as inbox_store
 from store.models import InboxEvent, Kudos
@@ -81,6 +83,50 @@ async def test_concurrent_requests_share_commits(core: Allybot) -> None:
     await asyncio.gather(*(core.handle(e) for e in events))  # type: ignore[arg-type]
     assert await count(core, InboxEvent) == 60
     assert inbox.batches - before < 60 / 2  # group commit: far fewer commits than events
+
+
+async def test_the_door_s_commit_is_one_statement(
+    core: Allybot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each commit at the door is one INSERT of its batch; on PostgreSQL it runs in
+    autocommit, with no BEGIN and COMMIT round trips around it, and is durable all the same."""
+    inbox = core.inbox
+    assert inbox is not None
+    await core.handle(clap("p", "m", "bo", core))  # type: ignore[arg-type]  # a pooled connection
+    engine = core.services.db.engine.sync_engine
+    begun = statements = 0  # on the wire: the BEGINs sent, the other statements
+
+    def on_statement(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        nonlocal begun, statements
+        if sql.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE
+            begun += 1
+        else:
+            statements += 1
+
+    start = asyncpg.transaction.Transaction.start
+
+    async def counted_start(self: asyncpg.transaction.Transaction) -> None:
+        nonlocal begun
+        begun += 1
+        await start(self)
+
+    monkeypatch.setattr(asyncpg.transaction.Transaction, "start", counted_start)
+    monkeypatch.setattr(store.session, "PING_IDLE", 3600.0)  # no ping of an idle connection
+    sa_event.listen(engine, "before_cursor_execute", on_statement)
+    before = inbox.batches
+    try:
+        events = [clap(f"p{i}", f"m{i}", "bo", core) for i in range(10)]
+        await asyncio.gather(*(core.handle(e) for e in events))  # type: ignore[arg-type]
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", on_statement)
+        monkeypatch.undo()
+    commits = inbox.batches - before
+    assert statements == commits
+    assert begun == (commits if core.services.db.is_sqlite else 0)
+    await core.services.db.dispose()  # what was committed outlives the connections
+    assert await count(core, InboxEvent) == 11
+    assert await core.run_due() >= 11
+    assert await active_kudos(core) == 11
 
 
 async def test_requests_arriving_over_a_few_turns_share_one_commit(core: Allybot) -> None:
