@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, func, or_, select, update
+from sqlalchemy import Table, bindparam, case, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ClauseElement
@@ -309,6 +309,37 @@ async def finish(session: AsyncSession, job_id: int, token: str, now: datetime) 
         lease_token=None,
         last_error=None,
     )
+
+
+async def finish_many(
+    session: AsyncSession, held: Collection[tuple[int, str]], now: datetime
+) -> set[int]:
+    """`finish` for several runs in one statement (the scheduler gathers the runs that end
+    while it writes the previous ones); returns the ids whose lease still held, and so are
+    done. Each row is matched on its own (id, token) pair."""
+    if not held:
+        return set()
+    stmt = _built.get(("finish_many",))
+    if stmt is None:
+        j = _jobs.c
+        stmt = _built["finish_many",] = (
+            update(_jobs)
+            .where(
+                tuple_(j.id, j.lease_token).in_(bindparam("held", expanding=True)),
+                j.status == RUNNING,
+            )
+            .values(
+                status=DONE,
+                finished_at=bindparam("now", type_=j.finished_at.type),
+                locked_until=None,
+                lease_token=None,
+                last_error=None,
+            )
+            .returning(j.id)
+        )
+    # Replicas finish disjoint sets of rows (each its own leases): no lock order to keep.
+    result = await session.execute(stmt, {"held": sorted(held), "now": now})
+    return {int(job_id) for job_id, in result}
 
 
 async def retry_later(

@@ -258,6 +258,73 @@ async def test_a_stale_worker_cannot_overwrite_the_new_owner(
     assert await a.run_due() == 0 and await b.run_due() == 0
 
 
+async def test_a_stale_worker_s_finish_is_refused(
+    db: Database, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As above, but A's run then ends well: its "done" (written in a batch) is refused, and
+    the job keeps B's outcome."""
+    ws_id = await _workspace(db, clock)
+    lease = timedelta(minutes=1)
+    a = Scheduler(db, clock, lease=lease)
+    b = Scheduler(db, clock, lease=lease)
+    b_runs: list[int] = []
+
+    async def by_b(ctx: JobContext) -> None:
+        b_runs.append(ctx.attempt)
+        raise RetryLater("B failed", delay=3600)
+
+    async def stalls(ctx: JobContext) -> None:
+        clock.advance(lease + timedelta(seconds=1))
+        assert await b.run_due() == 1  # B takes the job over; its run fails, a retry later
+
+    a.register("job", stalls)
+    b.register("job", by_b)
+    await _enqueue(a, db, ws_id, "k")
+    assert await a.run_due() == 1
+    job = await _job(db, ws_id, "k")
+    assert b_runs == [2]
+    assert job.status == "pending" and job.attempts == 2 and job.finished_at is None
+    assert "lease was taken over by another worker (now pending)" in caplog.text
+    assert "finish is dropped" in caplog.text
+
+
+async def test_runs_that_end_together_share_their_finish(db: Database, clock: ManualClock) -> None:
+    """Runs that end while "done" is being written for others are written in one batch."""
+    from sqlalchemy import event as sa_event
+
+    ws_id = await _workspace(db, clock)
+    gate = asyncio.Event()
+
+    async def waits(ctx: JobContext) -> None:
+        await gate.wait()
+
+    scheduler = Scheduler(db, clock)
+    scheduler.register("job", waits)
+    for i in range(8):
+        await _enqueue(scheduler, db, ws_id, f"k{i}")
+    finishes = 0
+
+    def counted(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        nonlocal finishes
+        if sql.startswith("UPDATE jobs SET") and "finished_at" in sql:
+            finishes += 1
+
+    engine = db.engine.sync_engine
+    sa_event.listen(engine, "before_cursor_execute", counted)
+    try:
+        running = asyncio.create_task(scheduler.run_due(workers=8))
+        for _ in range(50):
+            await asyncio.sleep(0.01)
+        gate.set()  # all eight end in the same turn
+        assert await running == 8
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", counted)
+    assert 1 <= finishes <= 2
+    for i in range(8):
+        job = await _job(db, ws_id, f"k{i}")
+        assert job.status == "done" and job.lease_token is None and job.finished_at is not None
+
+
 async def test_a_replica_never_claims_jobs_of_a_platform_it_does_not_serve(
     db: Database, clock: ManualClock
 ) -> None:

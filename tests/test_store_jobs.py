@@ -205,6 +205,40 @@ async def test_outcomes_are_written_only_under_the_current_lease(
         assert job.lease_token is None
 
 
+async def test_finish_many_finishes_each_run_under_its_own_lease(
+    db: Database, clock: ManualClock
+) -> None:
+    ws_id = await _workspace(db, clock)
+    for key in ("a", "b", "c"):
+        await _add(db, clock, ws_id, key)
+    async with db.transaction() as session:
+        a, b, c = await job_store.claim(
+            session, clock.now(), limit=5, lease=timedelta(minutes=1), kinds={"remind"}
+        )
+    assert a.lease_token and b.lease_token and c.lease_token
+    async with db.transaction() as session:
+        finished = await job_store.finish_many(
+            session,
+            # b's token on c's row (and c's own token not given): c is not matched
+            [(a.id, a.lease_token), (b.id, b.lease_token), (c.id, b.lease_token)],
+            clock.now(),
+        )
+        assert await job_store.finish_many(session, [], clock.now()) == set()
+    assert finished == {a.id, b.id}
+    async with db.transaction() as session:
+        states = {
+            key: await job_store.get_job(session, ws_id, key) for key in ("a", "b", "c")
+        }
+    assert {k: (j.status if j else None) for k, j in states.items()} == {
+        "a": "done",
+        "b": "done",
+        "c": "running",
+    }
+    assert states["a"] is not None and states["a"].lease_token is None
+    assert states["a"].finished_at is not None
+    assert states["c"] is not None and states["c"].lease_token == c.lease_token
+
+
 async def test_claim_takes_only_kinds_and_platforms_served(
     db: Database, clock: ManualClock
 ) -> None:

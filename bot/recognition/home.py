@@ -132,17 +132,33 @@ class Home:
         """A follow-up: queues a fresh home view for people who use it, where there is one."""
         if not self.s.capabilities(work.workspace.platform).home_tab:
             return
-        users = await self._home_users(work, [p.member_id for p in change.people])
+        # The people of the changes still to come in this unit are read now too: a kudos that
+        # earns a badge is two changes, one read.
+        later = [
+            p.member_id
+            for e in work.follow_ups
+            if isinstance(e, RecognitionChanged)
+            for p in e.people
+        ]
+        users = await self._home_users(work, [p.member_id for p in change.people], later)
         for person in change.people:
             if person.member_id in users:
                 await self._enqueue(work, person.ref.id, change.because)
 
     @staticmethod
-    async def _home_users(work: Work, member_ids: list[int]) -> set[int]:
-        """Who of these uses the home view, read once per unit of work: one kudos changes the
-        recognition of both people, and a badge it earns once more."""
+    async def _home_users(
+        work: Work, member_ids: list[int], also: list[int] | None = None
+    ) -> set[int]:
+        """Who of these uses the home view, read once per unit of work (with `also`, people
+        asked about later in it): one kudos changes the recognition of both people, and a
+        badge it earns once more."""
         memo = work.memo
-        unread = [m for m in dict.fromkeys(member_ids) if (_HOME, m) not in memo]
+        if any((_HOME, m) not in memo for m in member_ids):
+            unread = [
+                m for m in dict.fromkeys([*member_ids, *(also or ())]) if (_HOME, m) not in memo
+            ]
+        else:
+            unread = []
         if unread:
             found = await rec_store.home_users(work.session, unread)
             memo.update(((_HOME, m), m in found) for m in unread)
