@@ -35,6 +35,25 @@ class Person:
     is_bot: bool
 
 
+def _profile_write(
+    user: UserRef, hint: Profile | None, info: UserInfo | None, now: datetime
+) -> ws_store.ProfileWrite | None:
+    """What to write of a person: what the platform said (`info`, fresh now) over what the
+    event said (`hint`); None when neither says anything."""
+    if hint is None and info is None:
+        return None
+    is_bot = info.is_bot if info is not None and info.is_bot is not None else None
+    if is_bot is None and hint is not None:
+        is_bot = hint.is_bot
+    return ws_store.ProfileWrite(
+        external_id=user.id,
+        display_name=(info.display_name if info else None) or (hint.display_name if hint else None),
+        tz=(info.tz if info else None) or (hint.tz if hint else None),
+        is_bot=is_bot,
+        refreshed_at=now if info else None,
+    )
+
+
 class Directory:
     def __init__(
         self,
@@ -159,6 +178,7 @@ class Directory:
         """People as members of the work's workspace, inside its transaction; profiles that
         `prepare` looked up, or that the event carried, are written in the same transaction."""
         out: dict[UserRef, Person] = {}
+        to_write: list[tuple[UserRef, Profile | None, UserInfo | None]] = []
         for user in sorted(dict.fromkeys(users), key=str):  # one order: rows lock in it
             hint = hints.get(user)
             here = work.resolved.get(user)
@@ -170,10 +190,22 @@ class Directory:
             if done is not None and info is None and _agrees(done[0], hint):
                 out[user] = done[0]
                 continue
-            ws_id = work.ws_id if user.workspace == work.workspace else None
-            if ws_id is None:
+            if user.workspace != work.workspace:
                 raise ValueError(f"{user} is not in the unit of work's workspace")
-            person, refreshed = await self._write(work, ws_id, user, hint, info)
+            to_write.append((user, hint, info))
+        writes = [_profile_write(user, hint, info, work.now) for user, hint, info in to_write]
+        batch = [w for w in writes if w is not None and w.is_bot is not None]
+        if len(batch) > 1 and len(batch) == len(writes):
+            # The giver and the recipient of a kudos both new, say: one statement for both.
+            # (Else one at a time, in the same order: rows lock in one order either way.)
+            rows = await ws_store.upsert_profiles(work.session, work.ws_id, batch, work.now)
+            for user, _, _ in to_write:
+                row = rows[user.id]
+                work.resolved[user] = (self._person_of(user, row), row.profile_refreshed_at)
+                out[user] = work.resolved[user][0]
+            return out
+        for user, hint, info in to_write:  # in the same order
+            person, refreshed = await self._write(work, work.ws_id, user, hint, info)
             work.resolved[user] = (person, refreshed)
             out[user] = person
         return out
@@ -181,25 +213,21 @@ class Directory:
     async def _write(
         self, work: Work, ws_id: int, user: UserRef, hint: Profile | None, info: UserInfo | None
     ) -> tuple[Person, datetime | None]:
-        """The member, with what the platform said (`info`, fresh now) over what the event
-        said (`hint`) over what was stored: one statement for someone already a member."""
-        if hint is None and info is None:  # nothing to write: only read (or add) them
+        """The member, with what the platform or the event said over what was stored: one
+        statement for someone already a member."""
+        write = _profile_write(user, hint, info, work.now)
+        if write is None:  # nothing to write: only read (or add) them
             rows = await ws_store.find_or_add_members(work.session, ws_id, [user.id], work.now)
             found = rows[user.id]
             return self._person_of(user, found), found.profile_refreshed_at
-        name = (info.display_name if info else None) or (hint.display_name if hint else None)
-        tz = (info.tz if info else None) or (hint.tz if hint else None)
-        is_bot = info.is_bot if info is not None and info.is_bot is not None else None
-        if is_bot is None and hint is not None:
-            is_bot = hint.is_bot
         row = await ws_store.upsert_profile(
             work.session,
             ws_id,
             user.id,
-            display_name=name,
-            tz=tz,
-            is_bot=is_bot,
-            refreshed_at=work.now if info else None,
+            display_name=write.display_name,
+            tz=write.tz,
+            is_bot=write.is_bot,
+            refreshed_at=write.refreshed_at,
             now=work.now,
         )
         return self._person_of(user, row), row.profile_refreshed_at

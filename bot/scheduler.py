@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
@@ -447,7 +448,7 @@ class Scheduler:
                 metrics.job_ran(ctx.kind, ctx.platform, "done")
 
     async def _finish(self, ctx: JobContext) -> bool:
-        """"Done", written together with the other runs that end meanwhile: runs that end
+        """ "Done", written together with the other runs that end meanwhile: runs that end
         while a batch is being written go in the next one (no wait added). At a DM per job,
         one transaction a run was a third of the jobs worker's round trips."""
         self._running.pop(ctx.id, None)  # no renewal from here: the outcome ends the lease
@@ -468,9 +469,8 @@ class Scheduler:
             batch, self._finishing = self._finishing, []
             held = [(ctx.id, ctx.lease_token) for ctx, _ in batch]
             try:
-                finished = await self._with_retries(
-                    "job_outcome", lambda s: job_store.finish_many(s, held, self._clock.now())
-                )
+                write = functools.partial(job_store.finish_many, held=held, now=self._clock.now())
+                finished = await self._with_retries("job_outcome", write)
             except Exception as exc:  # e.g. DatabaseUnavailable: each run learns it
                 for _, done in batch:
                     if not done.done():
@@ -480,9 +480,7 @@ class Scheduler:
                 if not done.done():
                     done.set_result(ctx.id in finished)
 
-    async def _with_retries(
-        self, what: str, write: Callable[[AsyncSession], Awaitable[_T]]
-    ) -> _T:
+    async def _with_retries(self, what: str, write: Callable[[AsyncSession], Awaitable[_T]]) -> _T:
         """One transaction, repeated when PostgreSQL broke a deadlock (safe: it wrote
         nothing)."""
         for attempt in range(3):

@@ -339,7 +339,7 @@ async def finish_many(
         )
     # Replicas finish disjoint sets of rows (each its own leases): no lock order to keep.
     result = await session.execute(stmt, {"held": sorted(held), "now": now})
-    return {int(job_id) for job_id, in result}
+    return {int(job_id) for (job_id,) in result}
 
 
 async def retry_later(

@@ -118,6 +118,64 @@ _UPSERT_PROFILE = {
 }
 
 
+def _profiles_upsert(insert: Any) -> Any:
+    """`_profile_upsert` for several members at once, whose is_bot is known: every value is a
+    VALUES column, so SQLAlchemy sends the batch as one multi-row INSERT."""
+    ins = insert(_members)
+    return ins.on_conflict_do_update(
+        index_elements=["workspace_id", "external_id"],
+        set_={
+            "display_name": func.coalesce(ins.excluded.display_name, _m.display_name),
+            "tz": func.coalesce(ins.excluded.tz, _m.tz),
+            "is_bot": ins.excluded.is_bot,
+            "profile_refreshed_at": func.coalesce(
+                ins.excluded.profile_refreshed_at, _m.profile_refreshed_at
+            ),
+        },
+    ).returning(*_ROW_COLUMNS)
+
+
+_UPSERT_PROFILES = {
+    "sqlite": _profiles_upsert(sqlite.insert),
+    "postgresql": _profiles_upsert(postgresql.insert),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileWrite:
+    """One member's profile to write (None or "" keeps a field; `upsert_profiles` needs
+    is_bot known)."""
+
+    external_id: str
+    display_name: str | None
+    tz: str | None
+    is_bot: bool | None
+    refreshed_at: datetime | None
+
+
+async def upsert_profiles(
+    session: AsyncSession, workspace_id: int, writes: Iterable[ProfileWrite], now: datetime
+) -> dict[str, MemberRow]:
+    """`upsert_profile` for several members in one statement (in external id order, the order
+    their rows lock in); returns the rows by external id."""
+    params = [
+        {
+            "workspace_id": workspace_id,
+            "external_id": w.external_id,
+            "display_name": w.display_name or None,
+            "tz": w.tz or None,
+            "is_bot": bool(w.is_bot),  # known: the caller checked
+            "profile_refreshed_at": w.refreshed_at,
+            "created_at": now,
+        }
+        for w in sorted(writes, key=lambda w: w.external_id)
+    ]
+    if not params:
+        return {}
+    rows = await session.execute(_UPSERT_PROFILES[dialect_of(session)], params)
+    return {row.external_id: MemberRow(*row) for row in rows}
+
+
 async def find_members(
     session: AsyncSession, workspace_id: int, external_ids: Iterable[str]
 ) -> dict[str, MemberRow]:

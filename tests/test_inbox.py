@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
+import store.session
 from bot.bootstrap import bootstrap
 from bot.clock import ManualClock, SystemClock
 from bot.core import Allybot
@@ -20,7 +21,6 @@ from bot.events import Event
 from bot.ids import MessageRef
 from bot.inbox import BATCH, LEASE, Inbox
 from bot.settings import Settings
-import store.session
 from store import Database
 from store import inbox as inbox_store
 from store.models import InboxEvent, Kudos

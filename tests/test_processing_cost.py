@@ -89,6 +89,28 @@ def backend(core: Allybot) -> str:
 # ----- the budget ---------------------------------------------------------------------------
 
 
+async def test_two_new_people_are_written_in_one_statement(core: Allybot, port: MemoryPort) -> None:
+    """A kudos between two people seen for the first time: both profiles (looked up before
+    the unit) go in one INSERT ... ON CONFLICT, not one each."""
+    port.add("new1", "New One", tz="Europe/Paris")
+    port.add("new2", "New Two", tz="Asia/Tokyo")
+    now = core.services.clock.now()
+    first = reaction(user("new1"), MessageRef(GENERAL, "1700000000.000900"), user("new2"), now)
+    with statements(core) as sent:
+        await core.apply(first)
+    member_writes = [s for s in sent if s.startswith("INSERT INTO members")]
+    assert len(member_writes) == 1, "\n".join(sent)
+    await core.run_due()
+    assert any("New One gave you kudos" in d.text for d in port.dms_to("new2"))
+    async with core.services.db.transaction() as session:
+        ws_id = await core.services.directory.workspace_id(WS)
+        one = await ws_store.get_member(session, ws_id, "new1")
+        two = await ws_store.get_member(session, ws_id, "new2")
+    assert one is not None and (one.display_name, one.tz) == ("New One", "Europe/Paris")
+    assert two is not None and (two.display_name, two.tz) == ("New Two", "Asia/Tokyo")
+    assert one.profile_refreshed_at is not None and not one.is_bot
+
+
 async def test_a_warm_reaction_kudos_stays_within_its_statement_budget(
     core: Allybot, port: MemoryPort
 ) -> None:

@@ -226,9 +226,7 @@ async def test_finish_many_finishes_each_run_under_its_own_lease(
         assert await job_store.finish_many(session, [], clock.now()) == set()
     assert finished == {a.id, b.id}
     async with db.transaction() as session:
-        states = {
-            key: await job_store.get_job(session, ws_id, key) for key in ("a", "b", "c")
-        }
+        states = {key: await job_store.get_job(session, ws_id, key) for key in ("a", "b", "c")}
     assert {k: (j.status if j else None) for k, j in states.items()} == {
         "a": "done",
         "b": "done",
