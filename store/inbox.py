@@ -8,7 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -44,6 +57,31 @@ def _pg(conn: AsyncSession | AsyncConnection) -> bool:
     return bind is not None and bind.dialect.name == "postgresql"
 
 
+def _add_pg() -> Any:
+    """PostgreSQL: the batch as arrays, one per column, unnested into rows. One statement
+    whatever the batch's size, so asyncpg prepares it once: a VALUES list has a text per
+    size (up to GATHER_MAX of them, more than asyncpg's statement cache keeps), and building
+    it cost the door more than sending it."""
+    c = _inbox.c
+    texts = postgresql.ARRAY(String)
+    rows = select(
+        *(func.unnest(bindparam(name, type_=texts)) for name in _ARRAYS),
+        literal(PENDING, String),
+        literal(0, Integer),
+        bindparam("now", type_=c.due_at.type),
+        bindparam("now", type_=c.received_at.type),
+    )
+    return (
+        postgresql.insert(_inbox)
+        .from_select([*_ARRAYS, "status", "attempts", "due_at", "received_at"], rows)
+        .on_conflict_do_nothing(index_elements=["workspace", "event_id"])
+        .returning(c.workspace, c.event_id)
+    )
+
+
+_ARRAYS = ("workspace", "event_id", "kind", "partition", "payload")
+
+
 async def add_many(
     conn: AsyncConnection, arrivals: Sequence[Arrival], now: datetime
 ) -> set[tuple[str, str]]:
@@ -55,27 +93,38 @@ async def add_many(
     pg = _pg(conn)
     stmt = _built.get(("add", pg, 0))
     if stmt is None:
-        insert = postgresql.insert if pg else sqlite.insert
         stmt = _built["add", pg, 0] = (
-            insert(_inbox)
+            _add_pg()
+            if pg
+            else sqlite.insert(_inbox)
             .on_conflict_do_nothing(index_elements=["workspace", "event_id"])
             .returning(_inbox.c.workspace, _inbox.c.event_id)
         )
-    rows = [
-        {
-            "workspace": a.workspace,
-            "event_id": a.event_id,
-            "kind": a.kind,
-            "partition": a.partition,
-            "payload": a.payload,
-            "status": PENDING,
-            "attempts": 0,
-            "due_at": now,
-            "received_at": now,
+    if pg:
+        params: Any = {
+            "workspace": [a.workspace for a in arrivals],
+            "event_id": [a.event_id for a in arrivals],
+            "kind": [a.kind for a in arrivals],
+            "partition": [a.partition for a in arrivals],
+            "payload": [a.payload for a in arrivals],
+            "now": now,
         }
-        for a in arrivals
-    ]
-    result = await conn.execute(stmt, rows)
+    else:
+        params = [
+            {
+                "workspace": a.workspace,
+                "event_id": a.event_id,
+                "kind": a.kind,
+                "partition": a.partition,
+                "payload": a.payload,
+                "status": PENDING,
+                "attempts": 0,
+                "due_at": now,
+                "received_at": now,
+            }
+            for a in arrivals
+        ]
+    result = await conn.execute(stmt, params)
     return {(workspace, event_id) for workspace, event_id in result}
 
 
