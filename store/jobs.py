@@ -452,14 +452,12 @@ async def holder(session: AsyncSession, job_id: int) -> tuple[str, str | None] |
     return None if row is None else (str(row[0]), row[1])
 
 
-# (kinds, platforms) -> the two statements of next_due, built once: the scheduler asks after
+# (kinds, platforms) -> the statement of next_due, built once: the scheduler asks after
 # every claim and every job's end, and building them cost more than running them.
-_next_due_built: dict[tuple[tuple[str, ...] | None, tuple[str, ...] | None], tuple[Any, Any]] = {}
+_next_due_built: dict[tuple[tuple[str, ...] | None, tuple[str, ...] | None], Any] = {}
 
 
-def _next_due_statements(
-    kinds: Collection[str] | None, platforms: Collection[str] | None
-) -> tuple[Any, Any]:
+def _next_due_statement(kinds: Collection[str] | None, platforms: Collection[str] | None) -> Any:
     key = (
         None if kinds is None else tuple(sorted(kinds)),
         None if platforms is None else tuple(sorted(platforms)),
@@ -479,7 +477,11 @@ def _next_due_statements(
         if kinds is not None:
             pending = pending.where(*_runnable(kinds, platforms))
         leased = select(func.min(Job.locked_until)).where(Job.status == RUNNING)
-        built = _next_due_built[key] = (pending, leased)
+        # One round trip for both (the scheduler asks after most claims).
+        both = select(
+            pending.scalar_subquery().label("pending"), leased.scalar_subquery().label("leased")
+        )
+        built = _next_due_built[key] = both
     return built
 
 
@@ -493,9 +495,7 @@ async def next_due(
     its lanes' next_at, or the end of a running job's lease (to take it over)."""
     if kinds is not None and not kinds:
         return None
-    pending_stmt, leased_stmt = _next_due_statements(kinds, platforms)
-    pending = await session.scalar(pending_stmt)
-    leased = await session.scalar(leased_stmt)
+    pending, leased = (await session.execute(_next_due_statement(kinds, platforms))).one()
     # min() keeps the column's type, so these come back as aware UTC datetimes.
     times = [t for t in (pending, leased) if t is not None]
     return min(times) if times else None
