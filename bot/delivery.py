@@ -13,7 +13,8 @@ What is guaranteed, precisely:
   accepted a message but its answer never arrived (a timeout, a dropped connection): that is
   retried like any failure. Neither Slack's chat.postMessage
   nor the Bot Connector accepts an idempotency key, so this window cannot be closed from here;
-  it is as wide as one platform round trip plus one commit. Two narrower cases:
+  it is as wide as one platform round trip plus up to two commits (the runs that end while
+  one batch of outcomes is being written are written in the next one). Two narrower cases:
   - a message sent under a key (`Outbound.key`, the posts that are edited later) is recorded in
     `sent_messages` right after the call; a later run that finds that record skips the call, so
     only a crash between the call and that record repeats it;
