@@ -334,3 +334,46 @@ async def test_a_command_mentioning_payload_is_still_a_command(slack: SlackSyste
     # bolt parses any form body containing the text "payload" as an interactive payload.
     answer = await slack.command("feedback the webhook payload is wrong")
     assert "FB-1" in answer["text"], answer
+
+
+MENTION = {
+    "type": "app_mention",
+    "user": "U1",
+    "text": "<@UBOT> kudos <@U2> thanks",
+    "channel": "C1",
+    "ts": "1700000100.000100",
+    "event_ts": "1700000100.000100",
+}
+NOWHERE = [
+    ("app_mention without a channel", {k: v for k, v in MENTION.items() if k != "channel"}),
+    ("app_mention with an empty channel", {**MENTION, "channel": ""}),
+    ("app_mention without a ts", {k: v for k, v in MENTION.items() if k != "ts"}),
+    ("DM without a channel", {**MENTION, "type": "message", "channel_type": "im", "channel": None}),
+    ("reaction without item.channel", {**REACTION, "item": {"type": "message", "ts": "1.2"}}),
+    ("reaction without item.ts", {**REACTION, "item": {"type": "message", "channel": "C1"}}),
+    ("join without a channel", {"type": "member_joined_channel", "user": "U1"}),
+]
+
+
+@pytest.mark.parametrize(("name", "event"), NOWHERE, ids=[n for n, _ in NOWHERE])
+async def test_an_event_naming_no_channel_is_ignored_not_answered_nowhere(
+    slack: SlackSystem, name: str, event: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by the fuzzer: an app_mention without a channel was answered in channel "", Slack
+    said channel_not_found, and the reply's job gave up with an ERROR. Acknowledged (a signed
+    request: Slack would only send it again) and ignored, with a warning; nothing is written."""
+    before = await row_counts(slack.runtime.db)
+    with caplog.at_level(logging.WARNING):
+        resp = await slack.post(envelope(event), JSON)
+        await slack.deliver()
+    assert resp.status == 200, (name, await resp.text())
+    assert "ignored a Slack" in caplog.text and "without its" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+    assert slack.sent("chat.postMessage") == [] and slack.sent("chat.postEphemeral") == []
+    assert await row_counts(slack.runtime.db) == before
+
+
+async def test_the_same_mention_with_its_channel_is_answered(slack: SlackSystem) -> None:
+    assert (await slack.post(envelope(MENTION), JSON)).status == 200
+    await slack.deliver()
+    assert slack.sent("chat.postMessage") or slack.sent("chat.postEphemeral")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import logging
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -28,6 +29,8 @@ from bot.ids import (
 
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
+log = logging.getLogger(__name__)
+
 
 def normalise_text(text: str) -> str:
     """Slack's escaped text -> the core's form: `<@U1|ana>` -> `<@U1>`, entities decoded.
@@ -47,6 +50,12 @@ def team_id(body: Mapping[str, Any]) -> str | None:
     if not team:
         team = (body.get("user") or {}).get("team_id")
     return str(team) if team else None
+
+
+def _nowhere(kind: object, what: str) -> None:
+    """An event naming no place to answer in or point at (Slack always sends one): acted on,
+    its reply would go nowhere and its job give up. It is acknowledged and ignored."""
+    log.warning("ignored a Slack %s event without its %s", kind, what)
 
 
 def _when(ts: str | float | int | None) -> datetime:
@@ -107,6 +116,9 @@ def from_event(
         if item.get("type") != "message" or not user:
             return None
         channel, ts = str(item.get("channel") or ""), str(item.get("ts") or "")
+        if not (channel and ts):
+            _nowhere(kind, "item.channel and item.ts")
+            return None
         conv = ConversationRef(ws, channel, _kind(channel))
         author = event.get("item_user")
         return ReactionChanged(
@@ -126,6 +138,9 @@ def from_event(
         if event.get("bot_id") or not user or user == bot_user_id:
             return None
         channel, ts = str(event.get("channel") or ""), str(event.get("ts") or "")
+        if not (channel and ts):
+            _nowhere(kind, "channel and ts")
+            return None
         conv = ConversationRef(ws, channel, _kind(channel, event.get("channel_type")))
         text = normalise_text(str(event.get("text") or ""))
         mentioned = bool(bot_user_id) and f"<@{bot_user_id}>" in text
@@ -157,6 +172,9 @@ def from_event(
         )
     if kind == "member_joined_channel" and user:
         channel = str(event.get("channel") or "")
+        if not channel:
+            _nowhere(kind, "channel")
+            return None
         return MemberJoined(
             event_id=event_id,
             actor=UserRef(ws, str(user)),
