@@ -57,11 +57,14 @@ def _pg(conn: AsyncSession | AsyncConnection) -> bool:
     return bind is not None and bind.dialect.name == "postgresql"
 
 
+_ARRAYS = ("workspace", "event_id", "kind", "partition", "payload")  # per event, at the door
+
+
 def _add_pg() -> Any:
     """PostgreSQL: the batch as arrays, one per column, unnested into rows. One statement
     whatever the batch's size, so asyncpg prepares it once: a VALUES list has a text per
-    size (up to GATHER_MAX of them, more than asyncpg's statement cache keeps), and building
-    it cost the door more than sending it."""
+    size (up to GATHER_MAX of them, more than asyncpg's statement cache keeps), which
+    SQLAlchemy also renders again for each batch."""
     c = _inbox.c
     texts = postgresql.ARRAY(String)
     rows = select(
@@ -77,9 +80,6 @@ def _add_pg() -> Any:
         .on_conflict_do_nothing(index_elements=["workspace", "event_id"])
         .returning(c.workspace, c.event_id)
     )
-
-
-_ARRAYS = ("workspace", "event_id", "kind", "partition", "payload")
 
 
 async def add_many(
@@ -101,29 +101,11 @@ async def add_many(
             .returning(_inbox.c.workspace, _inbox.c.event_id)
         )
     if pg:
-        params: Any = {
-            "workspace": [a.workspace for a in arrivals],
-            "event_id": [a.event_id for a in arrivals],
-            "kind": [a.kind for a in arrivals],
-            "partition": [a.partition for a in arrivals],
-            "payload": [a.payload for a in arrivals],
-            "now": now,
-        }
+        params: Any = {name: [getattr(a, name) for a in arrivals] for name in _ARRAYS}
+        params["now"] = now
     else:
-        params = [
-            {
-                "workspace": a.workspace,
-                "event_id": a.event_id,
-                "kind": a.kind,
-                "partition": a.partition,
-                "payload": a.payload,
-                "status": PENDING,
-                "attempts": 0,
-                "due_at": now,
-                "received_at": now,
-            }
-            for a in arrivals
-        ]
+        fixed = {"status": PENDING, "attempts": 0, "due_at": now, "received_at": now}
+        params = [{**{n: getattr(a, n) for n in _ARRAYS}, **fixed} for a in arrivals]
     result = await conn.execute(stmt, params)
     return {(workspace, event_id) for workspace, event_id in result}
 

@@ -298,25 +298,12 @@ async def renew(
     return set(leases) - still
 
 
-async def finish(session: AsyncSession, job_id: int, token: str, now: datetime) -> bool:
-    return await _outcome(
-        session,
-        job_id,
-        token,
-        status=DONE,
-        finished_at=now,
-        locked_until=None,
-        lease_token=None,
-        last_error=None,
-    )
-
-
 async def finish_many(
     session: AsyncSession, held: Collection[tuple[int, str]], now: datetime
 ) -> set[int]:
-    """`finish` for several runs in one statement (the scheduler gathers the runs that end
-    while it writes the previous ones); returns the ids whose lease still held, and so are
-    done. Each row is matched on its own (id, token) pair."""
+    """Marks runs done, in one statement however many (the scheduler gathers the runs that
+    end while it writes the previous ones); returns the ids whose lease still held, and so
+    are done. Each row is matched on its own (id, token) pair."""
     if not held:
         return set()
     stmt = _built.get(("finish_many",))

@@ -149,7 +149,7 @@ class Database:
         """A Core connection for ONE statement, committed when it returns, without the ORM
         session's bookkeeping: the door's group commit, one INSERT of the whole batch.
         On PostgreSQL the statement runs in autocommit, atomic on its own: no BEGIN and COMMIT
-        round trips (a third of the door's time in the database at a trickle). On SQLite it
+        round trips (two of the three a commit took). On SQLite it
         runs in a transaction as `transaction()` does (the write lock is taken up front)."""
         async with self._held(urgent):
             with self._connecting():

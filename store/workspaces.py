@@ -99,12 +99,20 @@ def _profile_upsert(insert: Any) -> Any:
         profile_refreshed_at=bindparam("refreshed", type_=_m.profile_refreshed_at.type),
         created_at=bindparam("now", type_=_m.created_at.type),
     )
+    return _keeping_what_is_unsaid(
+        ins, func.coalesce(bindparam("bot", type_=_m.is_bot.type), _m.is_bot)
+    )
+
+
+def _keeping_what_is_unsaid(ins: Any, is_bot: Any) -> Any:
+    """On a known member: each field given as NULL keeps what was stored; the row is read
+    back."""
     return ins.on_conflict_do_update(
         index_elements=["workspace_id", "external_id"],
         set_={
             "display_name": func.coalesce(ins.excluded.display_name, _m.display_name),
             "tz": func.coalesce(ins.excluded.tz, _m.tz),
-            "is_bot": func.coalesce(bindparam("bot", type_=_m.is_bot.type), _m.is_bot),
+            "is_bot": is_bot,
             "profile_refreshed_at": func.coalesce(
                 ins.excluded.profile_refreshed_at, _m.profile_refreshed_at
             ),
@@ -122,17 +130,7 @@ def _profiles_upsert(insert: Any) -> Any:
     """`_profile_upsert` for several members at once, whose is_bot is known: every value is a
     VALUES column, so SQLAlchemy sends the batch as one multi-row INSERT."""
     ins = insert(_members)
-    return ins.on_conflict_do_update(
-        index_elements=["workspace_id", "external_id"],
-        set_={
-            "display_name": func.coalesce(ins.excluded.display_name, _m.display_name),
-            "tz": func.coalesce(ins.excluded.tz, _m.tz),
-            "is_bot": ins.excluded.is_bot,
-            "profile_refreshed_at": func.coalesce(
-                ins.excluded.profile_refreshed_at, _m.profile_refreshed_at
-            ),
-        },
-    ).returning(*_ROW_COLUMNS)
+    return _keeping_what_is_unsaid(ins, ins.excluded.is_bot)
 
 
 _UPSERT_PROFILES = {

@@ -11,7 +11,9 @@ from bot.events import CommandInvoked, ReactionChanged
 from bot.ids import ConversationRef, MessageRef, UserRef
 
 if TYPE_CHECKING:
+    from bot.clock import Clock
     from bot.core import Allybot
+    from store import Database
 
 _ids = itertools.count(1)
 
@@ -71,3 +73,11 @@ async def deliver_all(core: Allybot, within: float = 10.0) -> None:
         if due is None or due > deadline:
             return
         clock.set(max(due, clock.now()))
+
+
+async def console_workspace(db: Database, clock: Clock) -> int:
+    """The id of the console workspace "acme", added if new (store-level tests)."""
+    from store import workspaces as ws_store
+
+    async with db.transaction() as session:
+        return (await ws_store.ensure_workspace(session, "console", "acme", clock.now())).id

@@ -23,13 +23,8 @@ from bot.scheduler import (
 )
 from store import Database
 from store import jobs as job_store
-from store import workspaces as ws_store
 from store.models import Job
-
-
-async def _workspace(db: Database, clock: ManualClock | SystemClock) -> int:
-    async with db.transaction() as session:
-        return (await ws_store.ensure_workspace(session, "console", "acme", clock.now())).id
+from tests.helpers import console_workspace
 
 
 async def _enqueue(
@@ -63,7 +58,7 @@ async def _job(db: Database, ws_id: int, key: str) -> Job:
 
 
 async def test_handler_gets_its_context(db: Database, clock: ManualClock) -> None:
-    ws_id = await _workspace(db, clock)
+    ws_id = await console_workspace(db, clock)
     seen: list[JobContext] = []
 
     async def handler(ctx: JobContext) -> None:
@@ -82,7 +77,7 @@ async def test_handler_gets_its_context(db: Database, clock: ManualClock) -> Non
 
 
 async def test_defer_spends_no_attempt(db: Database, clock: ManualClock) -> None:
-    ws_id = await _workspace(db, clock)
+    ws_id = await console_workspace(db, clock)
     attempts: list[int] = []
 
     async def quiet_hours(ctx: JobContext) -> None:
@@ -107,7 +102,7 @@ async def test_defer_spends_no_attempt(db: Database, clock: ManualClock) -> None
 async def test_retry_spends_attempts_then_gives_up_through_the_hook(
     db: Database, clock: ManualClock
 ) -> None:
-    ws_id = await _workspace(db, clock)
+    ws_id = await console_workspace(db, clock)
     given_up: list[tuple[JobContext, str]] = []
 
     async def hook(ctx: JobContext, reason: str) -> None:
@@ -136,7 +131,7 @@ async def test_retry_spends_attempts_then_gives_up_through_the_hook(
 async def test_a_failing_hook_is_logged_not_raised(
     db: Database, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    ws_id = await _workspace(db, clock)
+    ws_id = await console_workspace(db, clock)
 
     async def hook(ctx: JobContext, reason: str) -> None:
         raise RuntimeError("admins unreachable")
@@ -154,7 +149,7 @@ async def test_a_failing_hook_is_logged_not_raised(
 
 async def test_a_job_that_never_finishes_still_gives_up(db: Database, clock: ManualClock) -> None:
     """Attempts are counted at claim: a run that kills its worker every time uses them up."""
-    ws_id = await _workspace(db, clock)
+    ws_id = await console_workspace(db, clock)
     given_up: list[str] = []
 
     async def hook(ctx: JobContext, reason: str) -> None:
@@ -177,7 +172,7 @@ async def test_a_job_that_never_finishes_still_gives_up(db: Database, clock: Man
 async def test_cancel_and_reschedule_inside_the_callers_transaction(
     db: Database, clock: ManualClock
 ) -> None:
-    ws_id = await _workspace(db, clock)
+    ws_id = await console_workspace(db, clock)
     ran: list[str] = []
 
     async def handler(ctx: JobContext) -> None:
@@ -209,7 +204,7 @@ async def test_cancel_of_a_running_job_is_not_undone_by_its_end(
     db: Database, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    ws_id = await _workspace(db, clock)
+    ws_id = await console_workspace(db, clock)
 
     async def handler(ctx: JobContext) -> None:
         async with db.transaction() as session:  # someone cancels it while it runs
@@ -231,7 +226,7 @@ async def test_a_stale_worker_cannot_overwrite_the_new_owner(
 ) -> None:
     """Worker A stalls past its lease; B takes the job over and finishes it; A's late outcome
     (a retry) is refused, so the job stays done and is not run a third time."""
-    ws_id = await _workspace(db, clock)
+    ws_id = await console_workspace(db, clock)
     runs: list[str] = []
     lease = timedelta(minutes=1)
     b = Scheduler(db, clock, lease=lease)
@@ -263,7 +258,7 @@ async def test_a_stale_worker_s_finish_is_refused(
 ) -> None:
     """As above, but A's run then ends well: its "done" (written in a batch) is refused, and
     the job keeps B's outcome."""
-    ws_id = await _workspace(db, clock)
+    ws_id = await console_workspace(db, clock)
     lease = timedelta(minutes=1)
     a = Scheduler(db, clock, lease=lease)
     b = Scheduler(db, clock, lease=lease)
@@ -292,7 +287,7 @@ async def test_runs_that_end_together_share_their_finish(db: Database, clock: Ma
     """Runs that end while "done" is being written for others are written in one batch."""
     from sqlalchemy import event as sa_event
 
-    ws_id = await _workspace(db, clock)
+    ws_id = await console_workspace(db, clock)
     gate = asyncio.Event()
 
     async def waits(ctx: JobContext) -> None:
@@ -328,7 +323,7 @@ async def test_runs_that_end_together_share_their_finish(db: Database, clock: Ma
 async def test_a_replica_never_claims_jobs_of_a_platform_it_does_not_serve(
     db: Database, clock: ManualClock
 ) -> None:
-    ws_id = await _workspace(db, clock)
+    ws_id = await console_workspace(db, clock)
     ran: list[str] = []
 
     async def handler(ctx: JobContext) -> None:
@@ -352,7 +347,7 @@ async def test_a_replica_never_claims_jobs_of_a_platform_it_does_not_serve(
 
 
 async def test_only_kinds_with_a_handler_are_claimed(db: Database, clock: ManualClock) -> None:
-    ws_id = await _workspace(db, clock)
+    ws_id = await console_workspace(db, clock)
     full = Scheduler(db, clock)
     full.register("a", lambda ctx: asyncio.sleep(0))
     full.register("b", lambda ctx: asyncio.sleep(0))
@@ -365,7 +360,7 @@ async def test_only_kinds_with_a_handler_are_claimed(db: Database, clock: Manual
 
 
 async def test_workers_run_jobs_concurrently(db: Database, clock: ManualClock) -> None:
-    ws_id = await _workspace(db, clock)
+    ws_id = await console_workspace(db, clock)
     running = 0
     peak = 0
 
@@ -386,7 +381,7 @@ async def test_workers_run_jobs_concurrently(db: Database, clock: ManualClock) -
 
 async def test_run_forever_wakes_for_new_work_and_stops(db: Database) -> None:
     clock = SystemClock()
-    ws_id = await _workspace(db, clock)
+    ws_id = await console_workspace(db, clock)
     ran = asyncio.Event()
 
     async def handler(ctx: JobContext) -> None:
@@ -410,7 +405,7 @@ async def test_two_replicas_run_each_job_exactly_once(db_url: str) -> None:
     clock = SystemClock()
     first, second = Database(db_url), Database(db_url)
     try:
-        ws_id = await _workspace(first, clock)
+        ws_id = await console_workspace(first, clock)
         runs: list[tuple[str, str]] = []
         total = 120 if first.is_sqlite else 400
         all_ran = asyncio.Event()

@@ -307,6 +307,43 @@ async def test_socket_mode_is_used_when_an_app_token_is_set(
         await runtime.close()
 
 
+async def test_a_kudos_that_earns_a_badge_reads_home_users_once(slack: SlackSystem) -> None:
+    """A first kudos changes both people's recognition and earns the giver a badge: two
+    changes to their home views, one read of who uses one; both views are refreshed."""
+    from sqlalchemy import event as sa_event
+
+    for uid in ("U1", "U2"):
+        opened = {"type": "app_home_opened", "user": uid, "channel": f"D{uid}", "tab": "home"}
+        assert (await slack.event({**opened, "event_ts": "1700000300.000100"})).status == 200
+    await slack.deliver()
+    views_before = {u: len(slack.sent("views.publish", user_id=u)) for u in ("U1", "U2")}
+    reads: list[str] = []
+
+    def counted(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        if "FROM member_preferences" in sql and "home_opened_at IS NOT NULL" in sql:
+            reads.append(sql)
+
+    engine = slack.runtime.db.engine.sync_engine
+    sa_event.listen(engine, "before_cursor_execute", counted)
+    try:
+        reaction = {
+            "type": "reaction_added",
+            "user": "U1",
+            "reaction": "clap",
+            "item": {"type": "message", "channel": "C1", "ts": "1700000000.000100"},
+            "item_user": "U2",
+            "event_ts": "1700000001.000200",
+        }
+        assert (await slack.event(reaction)).status == 200
+        await slack.deliver()
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", counted)
+    assert any("You earned" in json.dumps(m) for m in slack.sent("chat.postMessage", channel="U1"))
+    assert len(reads) == 1, reads
+    for uid in ("U1", "U2"):  # refreshed: the kudos (and, for U1, the badge) since
+        assert len(slack.sent("views.publish", user_id=uid)) > views_before[uid]
+
+
 async def test_app_home_is_published_and_kept_fresh(slack: SlackSystem) -> None:
     opened = {
         "type": "app_home_opened",

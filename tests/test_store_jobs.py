@@ -12,22 +12,16 @@ from bot.scheduler import MAX_ATTEMPTS, GiveUp, JobContext, Scheduler
 from bot.settings import Settings
 from store import Database
 from store import jobs as job_store
-from store import workspaces as ws_store
 from tests.conftest import GENERAL, user
-from tests.helpers import command
+from tests.helpers import command, console_workspace
 from tests.memory_port import MemoryPort
-
-
-async def _workspace(db: Database, clock: ManualClock) -> int:
-    async with db.transaction() as session:
-        return (await ws_store.ensure_workspace(session, "console", "acme", clock.now())).id
 
 
 async def test_job_enqueued_before_a_restart_fires_once_after_it(
     db_url: str, clock: ManualClock
 ) -> None:
     first = Database(db_url)
-    ws_id = await _workspace(first, clock)
+    ws_id = await console_workspace(first, clock)
     scheduler = Scheduler(first, clock)
     scheduler.register("remind", lambda ctx: asyncio.sleep(0))
     async with first.transaction() as session:
@@ -68,7 +62,7 @@ async def test_job_enqueued_before_a_restart_fires_once_after_it(
 async def test_job_running_when_the_process_died_is_taken_again(
     db: Database, clock: ManualClock
 ) -> None:
-    ws_id = await _workspace(db, clock)
+    ws_id = await console_workspace(db, clock)
     async with db.transaction() as session:
         await job_store.enqueue(
             session,
@@ -100,7 +94,7 @@ async def test_job_running_when_the_process_died_is_taken_again(
 
 
 async def test_failing_job_backs_off_then_gives_up(db: Database, clock: ManualClock) -> None:
-    ws_id = await _workspace(db, clock)
+    ws_id = await console_workspace(db, clock)
     calls = 0
 
     async def broken(ctx: JobContext) -> None:
@@ -167,7 +161,7 @@ async def _add(db: Database, clock: ManualClock, ws_id: int, key: str, **extra: 
 async def test_outcomes_are_written_only_under_the_current_lease(
     db: Database, clock: ManualClock
 ) -> None:
-    ws_id = await _workspace(db, clock)
+    ws_id = await console_workspace(db, clock)
     await _add(db, clock, ws_id, "k")
     lease = timedelta(minutes=1)
     async with db.transaction() as session:
@@ -184,7 +178,7 @@ async def test_outcomes_are_written_only_under_the_current_lease(
         )
     assert second.lease_token not in (None, stale)
     async with db.transaction() as session:
-        assert not await job_store.finish(session, first.id, stale, clock.now())
+        assert await job_store.finish_many(session, [(first.id, stale)], clock.now()) == set()
         assert not await job_store.retry_later(session, first.id, stale, clock.now(), "x")
         assert not await job_store.defer(session, first.id, stale, clock.now(), "x")
         assert not await job_store.give_up(session, first.id, stale, clock.now(), "x")
@@ -208,7 +202,7 @@ async def test_outcomes_are_written_only_under_the_current_lease(
 async def test_finish_many_finishes_each_run_under_its_own_lease(
     db: Database, clock: ManualClock
 ) -> None:
-    ws_id = await _workspace(db, clock)
+    ws_id = await console_workspace(db, clock)
     for key in ("a", "b", "c"):
         await _add(db, clock, ws_id, key)
     async with db.transaction() as session:
@@ -240,7 +234,7 @@ async def test_finish_many_finishes_each_run_under_its_own_lease(
 async def test_claim_takes_only_kinds_and_platforms_served(
     db: Database, clock: ManualClock
 ) -> None:
-    ws_id = await _workspace(db, clock)
+    ws_id = await console_workspace(db, clock)
     await _add(db, clock, ws_id, "any")
     await _add(db, clock, ws_id, "slack", platform="slack")
     await _add(db, clock, ws_id, "teams", platform="teams")
@@ -264,7 +258,7 @@ async def test_claim_takes_only_kinds_and_platforms_served(
 
 
 async def test_cancel_and_reschedule_by_key(db: Database, clock: ManualClock) -> None:
-    ws_id = await _workspace(db, clock)
+    ws_id = await console_workspace(db, clock)
     await _add(db, clock, ws_id, "a")
     await _add(db, clock, ws_id, "b")
     later = clock.now() + timedelta(hours=3)

@@ -5,11 +5,7 @@ from __future__ import annotations
 from bot.clock import ManualClock
 from store import Database
 from store import workspaces as ws_store
-
-
-async def _workspace(db: Database, clock: ManualClock) -> int:
-    async with db.transaction() as session:
-        return (await ws_store.ensure_workspace(session, "console", "acme", clock.now())).id
+from tests.helpers import console_workspace
 
 
 async def test_profiles_written_together_keep_what_they_do_not_say(
@@ -17,7 +13,7 @@ async def test_profiles_written_together_keep_what_they_do_not_say(
 ) -> None:
     """`upsert_profiles`: new members are added, known ones updated, and a field given as
     None (or "") keeps what was stored."""
-    ws_id = await _workspace(db, clock)
+    ws_id = await console_workspace(db, clock)
     async with db.transaction() as session:
         await ws_store.upsert_profile(
             session,
