@@ -227,6 +227,7 @@ class Inbox:
             await self._apply_row(row)
 
     async def _apply_row(self, row: inbox_store.Claimed) -> None:
+        await self._db.yield_to_door()  # a platform waits on the door; this event can wait
         state = Applying(row)
         token = applying.set(state)
         try:

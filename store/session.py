@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import mmap
 import os
@@ -179,6 +180,7 @@ class Database:
                 and writes
                 and not urgent
                 and (self._gate is not None or self._yields)
+                and time.monotonic() - _yielded.get() > door.HOLD
             ):
                 await door.wait_clear()
             if self._gate is None:
@@ -224,6 +226,17 @@ class Database:
             if is_unavailable(exc, connecting=True):
                 raise DatabaseUnavailable.from_error(exc) from exc
             raise
+
+    async def yield_to_door(self) -> None:
+        """Before a worker starts a piece of work (an inbox event): waits as its writes would
+        (`_DoorFlag`), so that the work's reads and platform look-ups leave the door the cores
+        too. An inbox worker applies up to 80 events at once; in a burst their look-ups, run
+        while their writes waited, cost the door a quarter of its acks on PostgreSQL
+        (benchmarks/ingest.py). The turn it was given covers the work's first transaction."""
+        door = self._door
+        if door is not None and (self._gate is not None or self._yields):
+            await door.wait_clear()
+            _yielded.set(time.monotonic())
 
     @contextlib.contextmanager
     def door_waiting(self) -> Iterator[None]:
@@ -499,6 +512,10 @@ class _InlineCursor:
 
     async def close(self) -> None:
         self._cursor.close()
+
+
+# When this task last waited its turn at the door flag (`Database.yield_to_door`).
+_yielded: contextvars.ContextVar[float] = contextvars.ContextVar("allybot_door_turn", default=0.0)
 
 
 class _DoorFlag:

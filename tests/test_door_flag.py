@@ -14,8 +14,9 @@ import pytest
 
 from bot.clock import SystemClock
 from bot.ids import MessageRef
-from bot.inbox import Inbox
+from bot.inbox import LEASE, Inbox
 from store import Database
+from store import inbox as inbox_store
 from store.session import _DoorFlag
 from tests.conftest import GENERAL, user
 from tests.databases import sqlite_database
@@ -144,5 +145,37 @@ async def test_requests_waiting_at_the_door_are_published_while_they_wait(tmp_pa
         watching.cancel()
         assert max(seen) >= _DoorFlag.BURST  # ten requests shared a commit, and said so
         assert struct.unpack_from("d", mapped, 8)[0] == 0  # none is left waiting
+    finally:
+        await db.dispose()
+
+
+async def test_a_worker_starts_no_event_while_the_door_is_in_a_burst(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An event's application (its profile look-ups and reads, not only its writes) waits for a
+    burst at the door: an inbox worker claims up to 80 events at once, and their look-ups cost
+    the door's cores while their writes waited."""
+    monkeypatch.setattr(_DoorFlag, "MAX_YIELD", 0.5)
+    url = await sqlite_database(tmp_path)
+    db = Database(url)
+    try:
+        started: list[str] = []
+
+        async def apply(event: object) -> None:
+            started.append(type(event).__name__)  # the core's look-ups would begin here
+
+        inbox = Inbox(db, SystemClock(), apply=apply)
+        now = SystemClock().now()
+        await inbox.accept(reaction(user("UG"), MessageRef(GENERAL, "1.1"), user("UR"), now))
+        async with db.transaction() as session:
+            (row,) = await inbox_store.claim(session, SystemClock().now(), limit=1, lease=LEASE)
+        door = _DoorFlag(f"{url.split('///', 1)[1]}-door")
+        burst(door)
+        applying = asyncio.create_task(inbox._apply_one(row))
+        await asyncio.sleep(0.15)
+        assert started == []  # still yielding to the door
+        burst(door, -1)
+        await asyncio.wait_for(applying, 2)
+        assert started == ["ReactionChanged"]
     finally:
         await db.dispose()
