@@ -67,6 +67,7 @@ from store import kudos as kudos_store
 from store import recognition as rec_store
 from store import workspaces as ws_store
 from store.models import (
+    SCORE_SHARDS,
     KudosScoreCount,
     KudosTotal,
     Member,
@@ -792,13 +793,14 @@ async def seed(sink: Sink, plan: Plan) -> Seeded:
         for direction in ("given", "received"):
             await sink.execute(
                 "INSERT INTO kudos_score_counts (workspace_id, period, period_start, value, "
-                f"direction, score, people) SELECT {WS_ID}, '{period}', '{start.isoformat()}', "
-                f"value, '{direction}', {direction}, COUNT(*) FROM kudos_totals "
+                f"direction, score, shard, people) SELECT {WS_ID}, '{period}', "
+                f"'{start.isoformat()}', value, '{direction}', {direction}, "
+                f"member_id % {SCORE_SHARDS}, COUNT(*) FROM kudos_totals "
                 f"WHERE workspace_id = {WS_ID} AND period = '{period}' "
                 f"AND period_start = '{start.isoformat()}' AND {direction} > 0 "
                 "AND member_id NOT IN "
                 "(SELECT member_id FROM member_preferences WHERE leaderboard_opt_out) "
-                f"GROUP BY value, {direction}"
+                f"GROUP BY value, {direction}, member_id % {SCORE_SHARDS}"
             )
     step("kudos_totals")
 
@@ -957,6 +959,7 @@ async def aggregates(url: str) -> dict[str, list[tuple[Any, ...]]]:
                             KudosScoreCount.value,
                             KudosScoreCount.direction,
                             KudosScoreCount.score,
+                            KudosScoreCount.shard,
                             KudosScoreCount.people,
                         )
                         .where(KudosScoreCount.people != 0)
@@ -966,6 +969,7 @@ async def aggregates(url: str) -> dict[str, list[tuple[Any, ...]]]:
                             KudosScoreCount.value,
                             KudosScoreCount.direction,
                             KudosScoreCount.score,
+                            KudosScoreCount.shard,
                         )
                     )
                 ],

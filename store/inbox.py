@@ -18,6 +18,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     or_,
     select,
     update,
@@ -110,6 +111,11 @@ async def add_many(
     return {(workspace, event_id) for workspace, event_id in result}
 
 
+def _live(t: Any) -> Any:
+    """INBOX_LIVE on `t`, with literal values: what lets a claim read the partial indexes."""
+    return t.c.status.in_([literal_column(f"'{PENDING}'"), literal_column(f"'{RUNNING}'")])
+
+
 def _claim_stmt(pg: bool, limit: int) -> Any:
     t = _inbox
     head = t.alias("head")  # the candidates (not correlated with the UPDATE's own table)
@@ -117,14 +123,14 @@ def _claim_stmt(pg: bool, limit: int) -> Any:
     blocked = exists().where(
         earlier.c.partition == head.c.partition,
         earlier.c.id < head.c.id,
-        earlier.c.status.in_((PENDING, RUNNING)),
+        _live(earlier),
     )
     now = bindparam("now", type_=t.c.due_at.type)
     ready = or_(
         and_(head.c.status == PENDING, head.c.due_at <= now),
         and_(head.c.status == RUNNING, head.c.locked_until < now),  # its worker died
     )
-    ids = select(head.c.id).where(ready, ~blocked).order_by(head.c.id).limit(limit)
+    ids = select(head.c.id).where(_live(head), ready, ~blocked).order_by(head.c.id).limit(limit)
     if pg:
         ids = ids.with_for_update(skip_locked=True)
     return (

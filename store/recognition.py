@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from store.models import (
+    SCORE_SHARDS,
     Kudos,
     KudosScoreCount,
     KudosTotal,
@@ -304,7 +305,7 @@ async def add_to_totals(
 # (period, start, value, score) -> change in the number of people with that score
 Moves = Counter[tuple[str, date, str, int]]
 _PENDING = "allybot.score_moves"
-_SCORE_KEY = ["workspace_id", "period", "period_start", "value", "direction", "score"]
+_SCORE_KEY = ["workspace_id", "period", "period_start", "value", "direction", "score", "shard"]
 
 
 def _defer_moves(
@@ -339,7 +340,7 @@ def _apply_moves(sync: Session) -> None:
     rows = [
         {**row, "member": member}
         for (member, workspace_id, direction), moves in pending.items()
-        for row in _score_rows({(direction, workspace_id): moves})
+        for row in _score_rows({(direction, workspace_id): moves}, member)
     ]
     rows.sort(key=_row_order)
     if rows:
@@ -348,7 +349,7 @@ def _apply_moves(sync: Session) -> None:
 
 
 def _row_order(row: dict[str, Any]) -> tuple[Any, ...]:
-    """Received before given, then by workspace, board and score (as in _score_rows)."""
+    """Received before given, then by workspace, board, score and shard (as in _score_rows)."""
     return (
         row["direction"] != "received",
         row["workspace_id"],
@@ -356,6 +357,7 @@ def _row_order(row: dict[str, Any]) -> tuple[Any, ...]:
         row["period_start"],
         row["value"],
         row["score"],
+        row["shard"],
         row["member"],
     )
 
@@ -366,7 +368,7 @@ def _visible_scores_upsert(pg: bool) -> Any:
     preference as it is then."""
     s, p = _scores.c, _prefs.c
     hidden = exists().where(p.member_id == bindparam("member"), p.leaderboard_opt_out.is_(True))
-    names = ["workspace_id", "period", "period_start", "value", "direction", "score", "people"]
+    names = [*_SCORE_KEY, "people"]
     source = select(*(bindparam(n, type_=s[n].type) for n in names)).where(~hidden)
     ins = (postgresql.insert if pg else sqlite.insert)(_scores).from_select(names, source)
     return ins.on_conflict_do_update(
@@ -397,10 +399,11 @@ def _scores_upsert(pg: bool) -> Any:
     return stmt.returning(_scores.c.people)
 
 
-def _score_rows(moves: dict[tuple[str, int], Moves]) -> list[dict[str, Any]]:
-    """Rows adding moves ((direction, workspace) -> moves) to the score counts, in one order
-    for every transaction (received before given, then by key), so that concurrent ones lock
-    the shared rows in that order."""
+def _score_rows(moves: dict[tuple[str, int], Moves], member_id: int) -> list[dict[str, Any]]:
+    """Rows adding one person's moves ((direction, workspace) -> moves) to the score counts, in
+    one order for every transaction (received before given, then by key), so that concurrent
+    ones lock the shared rows in that order; in the person's shard of each count."""
+    shard = member_id % SCORE_SHARDS
     return [
         {
             "workspace_id": workspace_id,
@@ -409,6 +412,7 @@ def _score_rows(moves: dict[tuple[str, int], Moves]) -> list[dict[str, Any]]:
             "value": value,
             "direction": direction,
             "score": score,
+            "shard": shard,
             "people": people,
         }
         for direction, workspace_id in sorted(moves, key=lambda k: (k[0] != "received", k[1]))
@@ -438,7 +442,7 @@ async def _recount(session: AsyncSession, member_id: int, sign: int) -> None:
             if score > 0:
                 counter = moves.setdefault((direction, workspace_id), Counter())
                 counter[(period, start, value, score)] += sign
-    changes = _score_rows(moves)
+    changes = _score_rows(moves, member_id)
     if changes:
         pg = _is_postgres(session)
         await session.execute(_once("scores", pg, _scores_upsert), changes)

@@ -14,10 +14,15 @@ from typing import Any
 
 from sqlalchemy import event, func, select
 
+from bot.bootstrap import bootstrap
+from bot.clock import ManualClock
 from bot.core import Allybot
 from bot.ids import MessageRef
-from store.models import Kudos, KudosTotal, MemberCounter
-from tests.conftest import GENERAL, user
+from bot.settings import Settings
+from store import Database
+from store.models import SCORE_SHARDS, Kudos, KudosTotal, MemberCounter
+from tests.conftest import GENERAL, WS, user
+from tests.databases import drop_postgres_database, postgres_database
 from tests.helpers import command, reaction
 from tests.memory_port import MemoryPort
 
@@ -120,3 +125,50 @@ async def test_a_failing_listener_does_not_hide_the_reaction_from_the_others(
     await core.handle(reaction(user("cy"), message, user("bo"), core.services.clock.now()))
     await core.run_due()
     assert "Cy gave you kudos" in port.dms_to("bo")[0].text
+
+
+async def test_newcomers_first_kudos_do_not_queue_for_one_score_count_row(
+    settings: Settings, clock: ManualClock
+) -> None:
+    """PostgreSQL: every newcomer's first kudos moves them to score 1 on the same boards. While
+    another transaction holds one shard's "received, score 1" counts, a kudos to someone of
+    another shard commits at once; with one row per count it waited for that commit (which
+    is how parallel units queued, each behind the one ahead, on the hot rows)."""
+    from sqlalchemy import text
+
+    url, name = await postgres_database()
+    db = Database(url)
+    try:
+        port = MemoryPort()
+        people = [f"p{i}" for i in range(2 * SCORE_SHARDS)]
+        for p in people:
+            port.add(p, p.upper())
+        core = bootstrap(settings, db, {port.platform: port}, clock)
+        refs = [user(p) for p in people]
+        members = await core.services.uow.run(WS, lambda work: work.people(refs), people=refs)
+        held = members[user(people[0])].member_id % SCORE_SHARDS
+        await core.handle(
+            command(user(people[1]), f"kudos <@{people[0]}> warm-up", GENERAL, clock.now())
+        )
+        async with db.engine.connect() as holder:
+            locked = await holder.execute(
+                text(
+                    "SELECT count(*) FROM (SELECT 1 FROM kudos_score_counts WHERE "
+                    "direction = 'received' AND score = 1 AND shard = :shard FOR UPDATE) AS rows"
+                ),
+                {"shard": held},
+            )
+            assert locked.scalar_one() > 0  # the boards of the warm-up kudos' recipient
+            others = [p for p in people if members[user(p)].member_id % SCORE_SHARDS != held]
+            giver, recipient = others[-1], others[-2]
+            reply = await asyncio.wait_for(
+                core.handle(
+                    command(user(giver), f"kudos <@{recipient}> thanks", GENERAL, clock.now())
+                ),
+                timeout=10,
+            )
+            await holder.rollback()
+        assert reply is not None and "Kudos sent" in str(reply.message.text)
+    finally:
+        await db.dispose()
+        await drop_postgres_database(name)

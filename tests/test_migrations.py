@@ -70,3 +70,46 @@ async def test_0004_keeps_stored_teams_routes(tmp_path: object) -> None:
         ).one()
     await engine.dispose()
     assert tuple(row) == ("a:chat", "https://smba.example/", "28:bot")
+
+
+async def test_0010_keeps_every_score_count(db_url: str) -> None:
+    """Counts kept before 0010 become shard 0 of theirs; a downgrade folds the shards of each
+    count back into one row, so every board's ranks add up the same on either side."""
+    from sqlalchemy import text
+
+    await asyncio.to_thread(command.downgrade, alembic_config(db_url), "0009")
+    engine = create_async_engine(db_url)
+    board = "1, 'all', '2000-01-01', ''"
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO workspaces (id, platform, external_id, created_at) "
+                "VALUES (1, 'slack', 'T1', '2026-11-01 00:00:00')"
+            )
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO kudos_score_counts (workspace_id, period, period_start, value, "
+                f"direction, score, people) VALUES ({board}, 'received', 1, 5), "
+                f"({board}, 'received', 2, 3), ({board}, 'given', 1, 4)"
+            )
+        )
+    await upgrade(db_url)
+    counts = "SELECT direction, score, shard, people FROM kudos_score_counts"
+    async with engine.begin() as conn:
+        before = sorted(tuple(r) for r in await conn.execute(text(counts)))
+        await conn.execute(
+            text(
+                "INSERT INTO kudos_score_counts (workspace_id, period, period_start, value, "
+                f"direction, score, shard, people) VALUES ({board}, 'received', 1, 3, 2), "
+                f"({board}, 'received', 1, 5, -1), ({board}, 'given', 3, 6, 1)"
+            )
+        )
+    assert before == [("given", 1, 0, 4), ("received", 1, 0, 5), ("received", 2, 0, 3)]
+    await asyncio.to_thread(command.downgrade, alembic_config(db_url), "0009")
+    async with engine.connect() as conn:
+        folded = "SELECT direction, score, people FROM kudos_score_counts"
+        after = sorted(tuple(r) for r in await conn.execute(text(folded)))
+    await engine.dispose()
+    assert after == [("given", 1, 4), ("given", 3, 1), ("received", 1, 6), ("received", 2, 3)]
+    await upgrade(db_url)
