@@ -179,7 +179,7 @@ class Database:
                 door is not None
                 and writes
                 and not urgent
-                and (self._gate is not None or self._yields)
+                and self._yields_to_door
                 and time.monotonic() - _yielded.get() > door.HOLD
             ):
                 await door.wait_clear()
@@ -234,9 +234,15 @@ class Database:
         while their writes waited, cost the door a quarter of its acks on PostgreSQL
         (benchmarks/ingest.py). The turn it was given covers the work's first transaction."""
         door = self._door
-        if door is not None and (self._gate is not None or self._yields):
+        if door is not None and self._yields_to_door:
             await door.wait_clear()
             _yielded.set(time.monotonic())
+
+    @property
+    def _yields_to_door(self) -> bool:
+        """Whether this process's work waits for a door's (always on one SQLite file; on
+        PostgreSQL in the workers `share_door` told to)."""
+        return self._gate is not None or self._yields
 
     @contextlib.contextmanager
     def door_waiting(self) -> Iterator[None]:

@@ -19,6 +19,15 @@ from tests.helpers import deliver_all
 
 SECRET = "test-signing-secret"
 TEAM = "T0001"
+# U1 claps U2's message in C1: a kudos once the clap counts (the default).
+CLAP = {
+    "type": "reaction_added",
+    "user": "U1",
+    "reaction": "clap",
+    "item": {"type": "message", "channel": "C1", "ts": "1700000000.000100"},
+    "item_user": "U2",
+    "event_ts": "1700000001.000200",
+}
 
 
 @dataclass

@@ -24,7 +24,7 @@ from adapters.slack import edge
 from bot.clock import ManualClock
 from tests.fakes import FakeSlackApi, form_body
 from tests.hostile import leaks, row_counts
-from tests.slack_support import SECRET, TEAM, SlackSystem, start_slack
+from tests.slack_support import CLAP, SECRET, TEAM, SlackSystem, start_slack
 from tests.test_slack_e2e import _reference_bodies
 
 FORM = "application/x-www-form-urlencoded"
@@ -53,14 +53,7 @@ def envelope(event: Any, **top: Any) -> str:
     return json.dumps(body)
 
 
-REACTION = {
-    "type": "reaction_added",
-    "user": "U1",
-    "reaction": "clap",
-    "item": {"type": "message", "channel": "C1", "ts": "1700000000.000100"},
-    "item_user": "U2",
-    "event_ts": "1700000001.000200",
-}
+REACTION = CLAP
 
 
 def block_actions(**over: Any) -> str:

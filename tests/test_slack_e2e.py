@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bot.clock import ManualClock
 from store.models import InboxEvent, Kudos, ProcessedEvent
 from tests.fakes import FakeSlackApi, form_body
-from tests.slack_support import SlackSystem, start_slack
+from tests.slack_support import CLAP, SlackSystem, start_slack
 
 
 @pytest_asyncio.fixture
@@ -65,15 +65,7 @@ async def test_refusals_are_explained(slack: SlackSystem) -> None:
 
 
 async def test_reaction_gives_once_and_removal_takes_back(slack: SlackSystem) -> None:
-    item = {"type": "message", "channel": "C1", "ts": "1700000000.000100"}
-    added = {
-        "type": "reaction_added",
-        "user": "U1",
-        "reaction": "clap",
-        "item": item,
-        "item_user": "U2",
-        "event_ts": "1700000001.000200",
-    }
+    added = CLAP
     assert (await slack.event(added, event_id="EvA")).status == 200
     # Slack retries the same delivery when it doubts our ack.
     retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
@@ -326,15 +318,7 @@ async def test_a_kudos_that_earns_a_badge_reads_home_users_once(slack: SlackSyst
     engine = slack.runtime.db.engine.sync_engine
     sa_event.listen(engine, "before_cursor_execute", counted)
     try:
-        reaction = {
-            "type": "reaction_added",
-            "user": "U1",
-            "reaction": "clap",
-            "item": {"type": "message", "channel": "C1", "ts": "1700000000.000100"},
-            "item_user": "U2",
-            "event_ts": "1700000001.000200",
-        }
-        assert (await slack.event(reaction)).status == 200
+        assert (await slack.event(CLAP)).status == 200
         await slack.deliver()
     finally:
         sa_event.remove(engine, "before_cursor_execute", counted)

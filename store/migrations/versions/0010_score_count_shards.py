@@ -27,21 +27,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # The shards of each count folded back into one row first.
+    # The shards of each count folded into its first one, then the others dropped.
+    same = " AND ".join(f"other.{c} = kudos_score_counts.{c}" for c in _KEY)
+    first = f"(SELECT MIN(other.shard) FROM kudos_score_counts AS other WHERE {same})"
     op.execute(
         "UPDATE kudos_score_counts SET people = (SELECT SUM(other.people) "
-        "FROM kudos_score_counts AS other WHERE "
-        + " AND ".join(f"other.{c} = kudos_score_counts.{c}" for c in _KEY)
-        + ") WHERE shard = (SELECT MIN(other.shard) FROM kudos_score_counts AS other WHERE "
-        + " AND ".join(f"other.{c} = kudos_score_counts.{c}" for c in _KEY)
-        + ")"
+        f"FROM kudos_score_counts AS other WHERE {same}) WHERE shard = {first}"
     )
-    op.execute(
-        "DELETE FROM kudos_score_counts WHERE shard <> (SELECT MIN(other.shard) "
-        "FROM kudos_score_counts AS other WHERE "
-        + " AND ".join(f"other.{c} = kudos_score_counts.{c}" for c in _KEY)
-        + ")"
-    )
+    op.execute(f"DELETE FROM kudos_score_counts WHERE shard <> {first}")
     with op.batch_alter_table("kudos_score_counts", recreate="auto") as batch:
         batch.drop_constraint("pk_kudos_score_counts", type_="primary")
         batch.create_primary_key("pk_kudos_score_counts", _KEY)
