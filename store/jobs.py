@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, bindparam, case, func, or_, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ClauseElement
 
@@ -299,7 +299,7 @@ async def renew(
 
 
 async def finish_many(
-    session: AsyncSession, held: Collection[tuple[int, str]], now: datetime
+    session: AsyncSession | AsyncConnection, held: Collection[tuple[int, str]], now: datetime
 ) -> set[int]:
     """Marks runs done, in one statement however many (the scheduler gathers the runs that
     end while it writes the previous ones); returns the ids whose lease still held, and so

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -397,6 +398,78 @@ async def test_run_forever_wakes_for_new_work_and_stops(db: Database) -> None:
     await asyncio.wait_for(ran.wait(), timeout=2)
     stop.set()
     await asyncio.wait_for(worker, timeout=5)
+
+
+async def test_jobs_queued_one_at_a_time_are_claimed_together(db: Database) -> None:
+    """A poke per queued job (an inbox commit each) does not cost a claim per job: claims are
+    spaced by CLAIM_SPACING, so what arrives meanwhile goes in one."""
+    from sqlalchemy import event as sa_event
+
+    clock = SystemClock()
+    ws_id = await console_workspace(db, clock)
+    done = asyncio.Event()
+    ran: list[str] = []
+
+    async def handler(ctx: JobContext) -> None:
+        ran.append(ctx.key)
+        if len(ran) == 20:
+            done.set()
+
+    scheduler = Scheduler(db, clock)
+    scheduler.register("job", handler)
+    claims = 0
+
+    def counted(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        nonlocal claims
+        if sql.startswith("UPDATE jobs SET") and "attempts" in sql and "finished_at" not in sql:
+            claims += 1  # the claim's "take": one statement per claim that took jobs
+
+    engine = db.engine.sync_engine
+    stop = asyncio.Event()
+    worker = asyncio.create_task(scheduler.run_forever(stop))
+    sa_event.listen(engine, "before_cursor_execute", counted)
+    try:
+        for i in range(20):  # 20 jobs over about 0.1 s, each with its poke
+            await _enqueue(scheduler, db, ws_id, f"k{i}")
+            scheduler.wake()
+            await asyncio.sleep(0.005)
+        await asyncio.wait_for(done.wait(), timeout=5)
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", counted)
+        stop.set()
+        await asyncio.wait_for(worker, timeout=5)
+    assert sorted(ran) == sorted(f"k{i}" for i in range(20))
+    # Unspaced, this was a claim for nearly every job. The bound leaves room for a slow
+    # machine: 20 jobs over 0.1 s or more, a claim per CLAIM_SPACING (0.02 s) at most.
+    assert claims <= 10, claims
+
+
+async def test_a_finish_is_one_statement_without_a_transaction_on_postgresql(
+    db: Database, clock: ManualClock
+) -> None:
+    """ "Done" is a single UPDATE, atomic on its own: on PostgreSQL it runs in autocommit (no
+    BEGIN and COMMIT round trips)."""
+    from sqlalchemy import event as sa_event
+
+    ws_id = await console_workspace(db, clock)
+    scheduler = Scheduler(db, clock)
+    scheduler.register("job", lambda ctx: asyncio.sleep(0))
+    await _enqueue(scheduler, db, ws_id, "k")
+    autocommit: list[bool] = []
+
+    def counted(conn: Any, _cursor: object, sql: str, *_: object) -> None:
+        if sql.startswith("UPDATE jobs SET") and "finished_at=" in sql:
+            # The driver's own connection: in a transaction of its own, or not.
+            autocommit.append(bool(getattr(conn.connection.dbapi_connection, "autocommit", False)))
+
+    engine = db.engine.sync_engine
+    sa_event.listen(engine, "before_cursor_execute", counted)
+    try:
+        assert await scheduler.run_due() == 1
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", counted)
+    assert autocommit == [db.engine.dialect.name == "postgresql"]
+    assert (await _job(db, ws_id, "k")).status == "done"
 
 
 async def test_two_replicas_run_each_job_exactly_once(db_url: str) -> None:

@@ -180,18 +180,22 @@ async def test_a_stop_whose_grace_runs_out_releases_what_it_cut_short(
     in users.info: they are cancelled and released, not left claimed until their lease (the
     inbox's is set to 10 minutes here, the jobs' is a minute)."""
     async with SlackApi() as slack:
-        _people(slack, "S", 10)
+        # Each event queues two DMs (the kudos, a first badge): enough to keep every jobs
+        # worker busy with one and leave some waiting.
+        first = JOB_WORKERS // 2 + 1
+        total = first + 5
+        _people(slack, "S", total)
         env = {"SHUTDOWN_GRACE": "1", "INBOX_LEASE_SECONDS": "600"}
         door = await Process.start(tmp_path, slack, db_url=db_url, **env)
         try:
             async with aiohttp.ClientSession() as http:
                 slack.delays["chat.postMessage"] = 60
-                for i in range(5):  # applied; their DMs are stuck on their way to Slack
+                for i in range(first):  # applied; their DMs are stuck on their way to Slack
                     assert (await post(http, door.url, _reaction("S", i)))[0] == 200
-                # Every jobs worker is busy with one (the sixth message waits for a worker).
+                # Every jobs worker is busy with one (the other messages wait for a worker).
                 await slack.wait_for("chat.postMessage", count=JOB_WORKERS, timeout=20)
                 slack.delays["users.info"] = 60
-                for i in range(5, 10):  # stuck while they are applied
+                for i in range(first, total):  # stuck while they are applied
                     assert (await post(http, door.url, _reaction("S", i)))[0] == 200
                 await wait_until(
                     lambda: _running_inbox(db_url), 20, "an event being applied at the stop"
@@ -220,8 +224,8 @@ async def test_a_stop_whose_grace_runs_out_releases_what_it_cut_short(
         finally:
             await again.stop()
         assert took < 30
-        assert len(await _kudos_per_message(db_url)) == 10
-        assert set(slack.dms()) == {f"UAS{i}" for i in range(10)}
+        assert len(await _kudos_per_message(db_url)) == total
+        assert set(slack.dms()) == {f"UAS{i}" for i in range(total)}
         # The messages cut short had reached Slack: sent again (at least once, as documented);
         # every other message once.
         sent = _messages(slack)
