@@ -199,6 +199,7 @@ class Directory:
             # The giver and the recipient of a kudos both new, say: one statement for both.
             # (Else one at a time, in the same order: rows lock in one order either way.)
             rows = await ws_store.upsert_profiles(work.session, work.ws_id, batch, work.now)
+            work.locked_members.update(row.id for row in rows.values())  # an upsert locks
             for user, _, _ in to_write:
                 row = rows[user.id]
                 work.resolved[user] = (self._person_of(user, row), row.profile_refreshed_at)
@@ -230,6 +231,7 @@ class Directory:
             refreshed_at=write.refreshed_at,
             now=work.now,
         )
+        work.locked_members.add(row.id)  # an upsert locks the row it wrote
         return self._person_of(user, row), row.profile_refreshed_at
 
     def remember(self, resolved: Mapping[UserRef, tuple[Person, datetime | None]]) -> None:

@@ -165,6 +165,9 @@ class Work:
         # Reads a capability makes more than once while applying one event (e.g. which kudos
         # a bot post announced, asked by the reaction's recipients and by its reason).
         self.memo: dict[object, object] = {}
+        # Members whose rows this transaction has locked already (a profile upsert locks the
+        # row it writes): `lock_members` does not ask for them again.
+        self.locked_members: set[int] = set()
 
     # ----- the event --------------------------------------------------------------------
 
@@ -198,6 +201,15 @@ class Work:
         self, users: Iterable[UserRef], hints: Mapping[UserRef, Profile] | None = None
     ) -> dict[UserRef, Person]:
         return await self._uow.directory.resolve(self, users, {**self._hints, **(hints or {})})
+
+    async def lock_members(self, member_ids: Iterable[int]) -> None:
+        """Locks these members' rows in id order (store.workspaces.lock_members), but for those
+        this transaction holds already: a newcomer's kudos wrote both profiles a moment ago, and
+        asking again was one statement more per event for nothing."""
+        wanted = set(member_ids) - self.locked_members
+        if wanted:
+            await ws_store.lock_members(self.session, wanted)
+            self.locked_members |= wanted
 
     def prepared(self, user: UserRef) -> UserInfo | None:
         return self._prepared.get(user)
@@ -438,12 +450,13 @@ class UnitOfWork:
                     raise DatabaseUnavailable.from_error(exc) from exc
                 raise _Isolate(f"{name} failed on event {work.event_id}") from exc
             return
-        claimed, callbacks = work._claimed, len(work._on_commit)
+        claimed, callbacks, locked = work._claimed, len(work._on_commit), set(work.locked_members)
         try:
             async with work.session.begin_nested():
                 await fn()
         except Exception as exc:
             work._claimed = claimed  # a claim made inside the savepoint was undone with it
+            work.locked_members = locked  # and its row locks were released
             work.memo.clear()
             del work._on_commit[callbacks:]  # what they would remember was undone too
             if is_conflict(exc):

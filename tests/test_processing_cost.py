@@ -100,6 +100,8 @@ async def test_two_new_people_are_written_in_one_statement(core: Allybot, port: 
         await core.apply(first)
     member_writes = [s for s in sent if s.startswith("INSERT INTO members")]
     assert len(member_writes) == 1, "\n".join(sent)
+    # That upsert locked both rows: the kudos does not ask for their locks again.
+    assert not [s for s in sent if s.startswith("SELECT members.id FROM members")], "\n".join(sent)
     await core.run_due()
     assert any("New One gave you kudos" in d.text for d in port.dms_to("new2"))
     async with core.services.db.transaction() as session:
@@ -123,6 +125,9 @@ async def test_a_warm_reaction_kudos_stays_within_its_statement_budget(
         await core.apply(warm)  # what an inbox worker runs for it
     assert core.services.uow.transactions - units == 1
     listing = "\n".join(sent)
+    # People known and fresh: no profile write, so the kudos locks their rows (PostgreSQL).
+    locks = [s for s in sent if s.startswith("SELECT members.id FROM members")]
+    assert len(locks) == (backend(core) == "postgresql"), listing
     assert len(sent) <= BUDGET[backend(core)], f"{len(sent)} statements:\n{listing}"
     await core.run_due()
     assert len([d for d in port.dms_to("bo") if "Cy gave you kudos" in d.text]) == 3

@@ -239,7 +239,7 @@ class KudosService:
             return outcome
         # Everyone this kudos touches, locked in one order, so kudos in opposite directions
         # queue behind each other instead of deadlocking.
-        await ws_store.lock_members(session, [giver.member_id, *(p.member_id for p in eligible)])
+        await work.lock_members([giver.member_id, *(p.member_id for p in eligible)])
 
         outcome.allowance = await self._allowance(work)
         outcome.used, existing_by = await kudos_store.given_and_existing(
@@ -432,7 +432,7 @@ class KudosService:
             session, ws_id, event.message.key, giver_id=giver.member_id, source="reaction"
         )
         if rows:  # as when given: the people it touches, locked in one order
-            await ws_store.lock_members(session, [giver.member_id, *(r.recipient_id for r in rows)])
+            await work.lock_members([giver.member_id, *(r.recipient_id for r in rows)])
         names: list[str] = []
         for row in rows:
             left = await kudos_store.remove_reaction(session, row.id, event.reaction)
