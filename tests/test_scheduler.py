@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event as sa_event
 
 from bot.clock import ManualClock, SystemClock
 from bot.scheduler import (
@@ -49,6 +52,17 @@ async def _enqueue(
             due_at=due_at,
             platform=platform,
         )
+
+
+@contextmanager
+def watching(db: Database, seen: Callable[..., None]) -> Iterator[None]:
+    """`seen(conn, cursor, sql, ...)` is told every statement sent meanwhile."""
+    engine = db.engine.sync_engine
+    sa_event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", seen)
 
 
 async def _job(db: Database, ws_id: int, key: str) -> Job:
@@ -286,8 +300,6 @@ async def test_a_stale_worker_s_finish_is_refused(
 
 async def test_runs_that_end_together_share_their_finish(db: Database, clock: ManualClock) -> None:
     """Runs that end while "done" is being written for others are written in one batch."""
-    from sqlalchemy import event as sa_event
-
     ws_id = await console_workspace(db, clock)
     gate = asyncio.Event()
 
@@ -305,16 +317,12 @@ async def test_runs_that_end_together_share_their_finish(db: Database, clock: Ma
         if sql.startswith("UPDATE jobs SET") and "finished_at" in sql:
             finishes += 1
 
-    engine = db.engine.sync_engine
-    sa_event.listen(engine, "before_cursor_execute", counted)
-    try:
+    with watching(db, counted):
         running = asyncio.create_task(scheduler.run_due(workers=8))
         for _ in range(50):
             await asyncio.sleep(0.01)
         gate.set()  # all eight end in the same turn
         assert await running == 8
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", counted)
     assert 1 <= finishes <= 2
     for i in range(8):
         job = await _job(db, ws_id, f"k{i}")
@@ -400,11 +408,9 @@ async def test_run_forever_wakes_for_new_work_and_stops(db: Database) -> None:
     await asyncio.wait_for(worker, timeout=5)
 
 
-async def test_jobs_queued_one_at_a_time_are_claimed_together(db: Database) -> None:
-    """A poke per queued job (an inbox commit each) does not cost a claim per job: claims are
-    spaced by CLAIM_SPACING, so what arrives meanwhile goes in one."""
-    from sqlalchemy import event as sa_event
-
+async def test_jobs_coming_due_one_at_a_time_are_claimed_together(db: Database) -> None:
+    """Jobs that come due 5 ms apart (as when each inbox commit queues one) do not cost a
+    claim each: claims are spaced by CLAIM_SPACING, so what comes due meanwhile goes in one."""
     clock = SystemClock()
     ws_id = await console_workspace(db, clock)
     done = asyncio.Event()
@@ -417,6 +423,11 @@ async def test_jobs_queued_one_at_a_time_are_claimed_together(db: Database) -> N
 
     scheduler = Scheduler(db, clock)
     scheduler.register("job", handler)
+    # Queued first (however slowly the machine writes them), due over 0.1 s from then on.
+    first = clock.now() + timedelta(milliseconds=300)
+    for i in range(20):
+        due = first + timedelta(milliseconds=5 * i)
+        await _enqueue(scheduler, db, ws_id, f"k{i}", due_at=due)
     claims = 0
 
     def counted(_conn: object, _cursor: object, sql: str, *_: object) -> None:
@@ -424,23 +435,16 @@ async def test_jobs_queued_one_at_a_time_are_claimed_together(db: Database) -> N
         if sql.startswith("UPDATE jobs SET") and "attempts" in sql and "finished_at" not in sql:
             claims += 1  # the claim's "take": one statement per claim that took jobs
 
-    engine = db.engine.sync_engine
     stop = asyncio.Event()
-    worker = asyncio.create_task(scheduler.run_forever(stop))
-    sa_event.listen(engine, "before_cursor_execute", counted)
-    try:
-        for i in range(20):  # 20 jobs over about 0.1 s, each with its poke
-            await _enqueue(scheduler, db, ws_id, f"k{i}")
-            scheduler.wake()
-            await asyncio.sleep(0.005)
-        await asyncio.wait_for(done.wait(), timeout=5)
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", counted)
-        stop.set()
-        await asyncio.wait_for(worker, timeout=5)
+    with watching(db, counted):
+        worker = asyncio.create_task(scheduler.run_forever(stop))
+        try:
+            await asyncio.wait_for(done.wait(), timeout=5)
+        finally:
+            stop.set()
+            await asyncio.wait_for(worker, timeout=5)
     assert sorted(ran) == sorted(f"k{i}" for i in range(20))
-    # Unspaced, this was a claim for nearly every job. The bound leaves room for a slow
-    # machine: 20 jobs over 0.1 s or more, a claim per CLAIM_SPACING (0.02 s) at most.
+    # Unspaced, a claim followed each job's due time. Spaced: one per 20 ms over 0.1 s.
     assert claims <= 10, claims
 
 
@@ -449,8 +453,6 @@ async def test_a_finish_is_one_statement_without_a_transaction_on_postgresql(
 ) -> None:
     """ "Done" is a single UPDATE, atomic on its own: on PostgreSQL it runs in autocommit (no
     BEGIN and COMMIT round trips)."""
-    from sqlalchemy import event as sa_event
-
     ws_id = await console_workspace(db, clock)
     scheduler = Scheduler(db, clock)
     scheduler.register("job", lambda ctx: asyncio.sleep(0))
@@ -462,12 +464,8 @@ async def test_a_finish_is_one_statement_without_a_transaction_on_postgresql(
             # The driver's own connection: in a transaction of its own, or not.
             autocommit.append(bool(getattr(conn.connection.dbapi_connection, "autocommit", False)))
 
-    engine = db.engine.sync_engine
-    sa_event.listen(engine, "before_cursor_execute", counted)
-    try:
+    with watching(db, counted):
         assert await scheduler.run_due() == 1
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", counted)
     assert autocommit == [db.engine.dialect.name == "postgresql"]
     assert (await _job(db, ws_id, "k")).status == "done"
 
